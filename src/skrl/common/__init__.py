@@ -1,0 +1,1 @@
+"""Backend-free core of skrl. Nothing in this package imports torch, jax or flax."""

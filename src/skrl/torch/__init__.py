@@ -1,0 +1,1 @@
+"""The torch side of skrl's backend interface (devices, arrays, checkpoint I/O)."""
