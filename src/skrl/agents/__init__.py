@@ -1,0 +1,1 @@
+"""Agents, per backend: ``skrl.agents.torch`` and ``skrl.agents.jax``."""

@@ -1,0 +1,9 @@
+"""Proximal Policy Optimization (JAX)."""
+
+from skrl.common.ppo import PPO_DEFAULT_CONFIG
+from skrl.jax.ppo import PPO
+
+__all__ = [
+    "PPO",
+    "PPO_DEFAULT_CONFIG",
+]

@@ -1,0 +1,9 @@
+"""Proximal Policy Optimization (torch)."""
+
+from skrl.common.ppo import PPO_DEFAULT_CONFIG
+from skrl.torch.ppo import PPO
+
+__all__ = [
+    "PPO",
+    "PPO_DEFAULT_CONFIG",
+]

@@ -1,0 +1,309 @@
+"""The agent core, written once for both backends: config, run directory, tracking, checkpoints, save/load.
+
+A backend subclass (``skrl.torch.agent_base.Agent`` / ``skrl.jax.agent_base.Agent``) supplies a few
+``_``-prefixed hooks: device parsing, module state extraction/assignment, array fetching and file I/O.
+Algorithms (PPO, ...) subclass the backend class and implement ``act``, ``record_transition`` and
+``_update``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping, Optional
+
+import numpy as np
+
+from skrl._logging import logger
+from skrl.common.atomic_files import remove_stale_temporaries
+from skrl.common.checkpoint_policy import (
+    CHECKPOINTS_SUBDIR,
+    BestModelRecord,
+    IntervalPolicy,
+    checkpoint_paths,
+    checkpoint_tag,
+)
+from skrl.common.config_merge import deep_merge
+from skrl.common.errors import CheckpointFileError, CheckpointMismatchError
+from skrl.common.experiment import EXPERIMENT_DEFAULT_CONFIG, ExperimentConfig, resolve_experiment_dir, resolve_interval
+from skrl.common.tracking import (
+    TOTAL_REWARD_MEAN,
+    TensorBoardSink,
+    TrackingBuffer,
+    episode_statistics_scalars,
+    reset_interval,
+    write_to_sinks,
+)
+
+AGENT_DEFAULT_CONFIG: dict[str, Any] = {"experiment": EXPERIMENT_DEFAULT_CONFIG}
+
+
+class AgentCore:
+    """Base of every agent: holds models, memory and the experiment data layer (tracking and checkpoints)."""
+
+    #: the agent's default config (a plain dict); algorithms override it
+    default_config: Mapping[str, Any] = AGENT_DEFAULT_CONFIG
+    #: config keys whose value is free-form (kwargs dicts): replaced, not merged or key-checked
+    open_config_keys: tuple = ("wandb_kwargs",)
+    #: backend-only keys this backend accepts and ignores (with a warning when set to a non-default value)
+    ignored_config_keys: tuple = ()
+
+    def __init__(self, models: Mapping[str, Any], memory: Any = None, observation_space: Any = None,
+                 action_space: Any = None, device: Any = None, cfg: Optional[Mapping[str, Any]] = None) -> None:
+        self.models = {role: model for role, model in (models or {}).items() if model is not None}
+        self.observation_space = observation_space
+        self.action_space = action_space
+        self.device = self._parse_device(device)
+        if isinstance(memory, (list, tuple)):
+            self.memory = memory[0] if memory else None
+            self.secondary_memories = list(memory[1:])
+        else:
+            self.memory, self.secondary_memories = memory, []
+
+        self.cfg = self._merge_config(cfg)
+        experiment = ExperimentConfig.from_dict(self.cfg["experiment"])
+        self._experiment = experiment
+        self.experiment_dir = resolve_experiment_dir(experiment, type(self).__name__)
+        self.write_interval: Any = experiment.write_interval
+        self.checkpoint_interval: Any = experiment.checkpoint_interval
+        self.checkpoint_store_separately = experiment.store_separately
+
+        self.checkpoint_modules: dict[str, Any] = {}
+        self.tracking_data = TrackingBuffer()
+        self.training = True
+        self.resume_timestep = 0
+        self._best = BestModelRecord()
+        self._tensorboard = TensorBoardSink(self.experiment_dir)
+        self._sinks: list[Any] = []
+        self._episode_stats: Any = None
+        self._last_checkpoint: Optional[int] = None
+        self._initialized = False
+
+    # ---- config -----------------------------------------------------------------------------------------
+
+    def _merge_config(self, cfg: Optional[Mapping[str, Any]]) -> dict:
+        where = f"{type(self).__name__} cfg"
+        open_keys = tuple(self.open_config_keys) + tuple(k for k in self.default_config if k.endswith("_kwargs"))
+        merged = deep_merge(self.default_config, cfg, where=where, open_keys=open_keys)
+        for key in self.ignored_config_keys:
+            if cfg and key in cfg and cfg[key] != self.default_config.get(key):
+                logger.warning(f"{where}: {key!r} has no effect on this backend and is ignored")
+        return merged
+
+    # ---- lifecycle ----------------------------------------------------------------------------------------
+
+    def init(self, trainer_cfg: Optional[Mapping[str, Any]] = None) -> None:
+        """Resolve ``"auto"`` intervals from the trainer's ``timesteps`` and prepare the run directory."""
+        trainer_cfg = trainer_cfg or {}
+        if self._distributed_rank() > 0:
+            self.write_interval, self.checkpoint_interval = 0, 0
+        timesteps = trainer_cfg.get("timesteps", 0)
+        self.write_interval = resolve_interval(self.write_interval, timesteps, 100)
+        self.checkpoint_interval = resolve_interval(self.checkpoint_interval, timesteps, 10)
+        self._sinks = [self._tensorboard] if self.write_interval > 0 else []
+        if self._experiment.wandb and self._distributed_rank() == 0:
+            from skrl.common.wandb_sink import WandbSink
+
+            self._sinks.append(WandbSink.start(self, trainer_cfg))
+        if self.checkpoint_interval > 0:
+            directory = os.path.join(self.experiment_dir, CHECKPOINTS_SUBDIR)
+            os.makedirs(directory, exist_ok=True)
+            remove_stale_temporaries(directory)
+        self._initialized = True
+
+    def _distributed_rank(self) -> int:
+        return 0
+
+    @property
+    def writer(self) -> Any:
+        """The tensorboardX ``SummaryWriter`` of this run (created on first access) for direct ``add_scalar`` calls."""
+        return self._tensorboard.writer
+
+    def close(self) -> None:
+        """Flush and close the tracking sinks (idempotent; the trainer calls it when a loop ends or fails)."""
+        for sink in [self._tensorboard, *self._sinks]:
+            sink.close()
+
+    def __str__(self) -> str:
+        lines = [f"Agent: {type(self).__name__}", f"  |-- experiment_dir: {self.experiment_dir}"]
+        lines += [f"  |-- {role}: {type(model).__name__}" for role, model in self.models.items()]
+        return "\n".join(lines)
+
+    # ---- modes ----------------------------------------------------------------------------------------------
+
+    def set_mode(self, mode: str) -> None:
+        """Put every model in ``"train"`` or ``"eval"`` mode."""
+        for model in self.models.values():
+            model.set_mode(mode)
+
+    def set_running_mode(self, mode: str) -> None:
+        """``"train"`` or ``"eval"``: in eval the agent neither learns, stores transitions nor writes checkpoints."""
+        if mode not in ("train", "eval"):
+            raise ValueError(f"Invalid running mode: expected 'train' or 'eval'. Received: mode={mode!r}")
+        self.training = mode == "train"
+
+    # ---- interaction ----------------------------------------------------------------------------------------
+
+    def act(self, states: Any, timestep: int, timesteps: int) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not implement act()")
+
+    def pre_interaction(self, timestep: int, timesteps: int) -> None:
+        """Called by the trainer before each env step."""
+
+    def track_data(self, tag: str, value: Any) -> None:
+        """Record ``value`` (a number or a device scalar, not converted now) under ``tag`` for the next write."""
+        if self._tracking_enabled:
+            self.tracking_data.record(tag, value)
+
+    @property
+    def _tracking_enabled(self) -> bool:
+        return isinstance(self.write_interval, int) and self.write_interval > 0
+
+    @property
+    def _statistics_enabled(self) -> bool:
+        return self._tracking_enabled or (isinstance(self.checkpoint_interval, int) and self.checkpoint_interval > 0)
+
+    def record_transition(self, states: Any, actions: Any, rewards: Any, next_states: Any, terminated: Any,
+                          truncated: Any, infos: Any, timestep: int, timesteps: int) -> None:
+        """Accumulate episode statistics on the device (no host sync); algorithms then store the transition."""
+        if not self._initialized:
+            raise RuntimeError(f"{type(self).__name__}.init(trainer_cfg) must be called before record_transition() "
+                               "(the trainers call it in their constructor)")
+        if self._statistics_enabled:
+            if self._episode_stats is None:
+                self._episode_stats = self._stats_init(rewards)
+            self._episode_stats = self._stats_update(self._episode_stats, rewards, terminated, truncated)
+
+    def post_interaction(self, timestep: int, timesteps: int) -> None:
+        """Write tracking data and checkpoints at their intervals (``timestep`` is 0-based; files use ``timestep + 1``)."""
+        step = timestep + 1
+        write = IntervalPolicy(self.write_interval).should_fire(timestep)
+        checkpoint = self.training and IntervalPolicy(self.checkpoint_interval).should_fire(timestep)
+        if write or (checkpoint and not self._tracking_enabled):
+            self.write_tracking_data(step, timesteps)
+        if checkpoint:
+            self.write_checkpoint(step, timesteps)
+
+    # ---- tracking ------------------------------------------------------------------------------------------
+
+    def write_tracking_data(self, timestep: int, timesteps: int) -> dict[str, float]:
+        """Aggregate everything tracked since the last write, update the best model and write to the sinks."""
+        scalars: dict[str, float] = {}
+        if self._episode_stats is not None:
+            host = self._fetch_tree(self._episode_stats)
+            scalars.update(episode_statistics_scalars(host))
+            self._episode_stats = reset_interval(self._episode_stats, self._stats_init(None, like=self._episode_stats))
+        scalars.update(self.tracking_data.drain(self._fetch_many))
+        self._consider_best(timestep, scalars.get(TOTAL_REWARD_MEAN))
+        if self._tracking_enabled:
+            write_to_sinks(self._sinks, scalars, timestep)
+        return scalars
+
+    def _consider_best(self, timestep: int, reward: Optional[float]) -> None:
+        if self.training and self.checkpoint_interval and self.checkpoint_interval > 0 \
+                and self._best.policy.is_improvement(reward):
+            self._best.update(timestep, float(reward), self._host_state())
+
+    # ---- checkpoints ---------------------------------------------------------------------------------------
+
+    def _module_states(self) -> dict[str, Any]:
+        return {name: self._module_state(module) for name, module in self.checkpoint_modules.items()}
+
+    def _host_state(self) -> dict[str, Any]:
+        return {name: self._to_host(state) for name, state in self._module_states().items()}
+
+    def _write_group(self, states: Mapping[str, Any], tag: str, best: bool) -> None:
+        paths = checkpoint_paths(self.experiment_dir, tag, list(states), self.checkpoint_store_separately,
+                                 self._checkpoint_extension, best=best)
+        for module, path in paths.items():
+            self._write_state(dict(states) if module is None else states[module], path)
+
+    def write_checkpoint(self, timestep: Optional[int], timesteps: int) -> None:
+        """Write ``agent_<t>`` (or one ``<module>_<t>`` per module) and, if it improved, the best model."""
+        self._write_group(self._module_states(), checkpoint_tag(timestep), best=False)
+        self._last_checkpoint = timestep
+        if not self._best.saved and self._best.state is not None:
+            self._write_group(self._best.state, "", best=True)
+            self._best.saved = True
+
+    def save(self, path: str) -> None:
+        """Write every checkpoint module to ``path`` as one grouped checkpoint."""
+        self._write_state(self._module_states(), path)
+
+    def load(self, path: str) -> None:
+        """Load a grouped checkpoint (ours or skrl 1.4.3's) into this agent's modules, on this agent's device.
+
+        Every module is checked against the live one first; any mismatch raises ``CheckpointMismatchError``
+        listing all differences, and nothing is loaded.
+        """
+        states = self._read_state(path)
+        if not isinstance(states, Mapping):
+            raise CheckpointFileError(f"{path!r} is not an agent checkpoint: expected a dict of module states, "
+                                      f"got {type(states).__name__}")
+        problems, plan = [], []
+        for name, state in states.items():
+            module = self.checkpoint_modules.get(name)
+            if module is None:
+                logger.warning(f"Skipping module {name!r} of the checkpoint: the agent doesn't have such an instance")
+                continue
+            state = self._decode_state(name, module, state)
+            problems += [f"[{name}] {line}" for line in self._state_differences(module, state)]
+            plan.append((name, module, state))
+        if problems:
+            raise CheckpointMismatchError(f"The checkpoint {path!r} does not match the agent "
+                                          "(was it written for another architecture?):\n  " + "\n  ".join(problems))
+        missing = [n for n in self.checkpoint_modules if n not in states]
+        if missing:
+            logger.warning(f"The checkpoint {path!r} has no state for: {', '.join(missing)} (left unchanged)")
+        for name, module, state in plan:
+            self._replace_module(name, module, self._load_module_state(module, state))
+        self.set_mode("eval")
+
+    def _replace_module(self, name: str, old: Any, new: Any) -> None:
+        """Immutable modules (JAX optimizers) come back as new objects: rebind every reference to the old one."""
+        if new is None or new is old:
+            return
+        self.checkpoint_modules[name] = new
+        for attr, value in list(vars(self).items()):
+            if value is old:
+                setattr(self, attr, new)
+
+    # ---- backend hooks -------------------------------------------------------------------------------------
+
+    _checkpoint_extension: str = ""
+
+    def _parse_device(self, device: Any) -> Any:
+        raise NotImplementedError
+
+    def _module_state(self, module: Any) -> Any:
+        raise NotImplementedError
+
+    def _to_host(self, state: Any) -> Any:
+        raise NotImplementedError
+
+    def _decode_state(self, name: str, module: Any, state: Any) -> Any:
+        return state
+
+    def _state_differences(self, module: Any, state: Any) -> list[str]:
+        raise NotImplementedError
+
+    def _load_module_state(self, module: Any, state: Any) -> Any:
+        raise NotImplementedError
+
+    def _write_state(self, state: Any, path: str) -> None:
+        raise NotImplementedError
+
+    def _read_state(self, path: str) -> Any:
+        raise NotImplementedError
+
+    def _fetch_many(self, values: list) -> list:
+        raise NotImplementedError
+
+    def _fetch_tree(self, tree: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        values = list(tree.values())
+        return dict(zip(tree.keys(), self._fetch_many(values)))
+
+    def _stats_init(self, rewards: Any, like: Any = None) -> Any:
+        raise NotImplementedError
+
+    def _stats_update(self, stats: Any, rewards: Any, terminated: Any, truncated: Any) -> Any:
+        raise NotImplementedError

@@ -1,0 +1,204 @@
+"""PPO, backend-free: its default config (one object for torch and JAX), config checks and update schedule.
+
+The backend classes (``skrl.torch.ppo`` / ``skrl.jax.ppo``) supply the array work: acting, storing a
+transition, returns/advantages, one mini-batch step. The loop over epochs and mini-batches, the KL early
+stop, the scheduler cadence and the tracked tags are decided here, once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping, Optional
+
+from skrl.common.errors import InvalidConfigValueError
+from skrl.common.experiment import EXPERIMENT_DEFAULT_CONFIG
+
+PPO_DEFAULT_CONFIG: dict[str, Any] = {
+    "rollouts": 16,  # number of rollouts (env steps per env) before updating
+    "learning_epochs": 8,  # number of learning epochs per update
+    "mini_batches": 2,  # number of mini-batches per epoch
+    "discount_factor": 0.99,  # discount factor (gamma)
+    "lambda": 0.95,  # TD(lambda) coefficient (lam) for GAE
+    "learning_rate": 1e-3,  # learning rate
+    "learning_rate_scheduler": None,  # torch: scheduler class; JAX: schedule factory (e.g. KLAdaptiveLR)
+    "learning_rate_scheduler_kwargs": {},  # its keyword arguments
+    "state_preprocessor": None,  # state preprocessor class (e.g. RunningStandardScaler)
+    "state_preprocessor_kwargs": {},  # its keyword arguments
+    "value_preprocessor": None,  # value preprocessor class
+    "value_preprocessor_kwargs": {},  # its keyword arguments
+    "random_timesteps": 0,  # random exploration steps
+    "learning_starts": 0,  # steps before learning starts
+    "grad_norm_clip": 0.5,  # clipping coefficient for the gradient norm (0 disables)
+    "ratio_clip": 0.2,  # clipping coefficient for the probability ratio
+    "value_clip": 0.2,  # clipping coefficient for predicted values
+    "clip_predicted_values": False,  # clip predicted values
+    "entropy_loss_scale": 0.0,  # entropy loss scaling factor
+    "value_loss_scale": 1.0,  # value loss scaling factor
+    "kl_threshold": 0,  # KL divergence threshold for early stopping (0 disables)
+    "rewards_shaper": None,  # rewards shaping function: f(rewards, timestep, timesteps) -> rewards
+    "time_limit_bootstrap": False,  # bootstrap at timeout termination (episode truncation)
+    "mixed_precision": False,  # torch only: automatic mixed precision
+    "experiment": EXPERIMENT_DEFAULT_CONFIG,
+}
+
+TRACKED_LOSSES = (("policy_loss", "Loss / Policy loss"), ("value_loss", "Loss / Value loss"))
+
+
+def _positive_int(name: str, value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise InvalidConfigValueError(f"Invalid `{name}`: expected an int >= 1. Received: {name}={value!r}")
+
+
+def _non_negative(name: str, value: Any) -> None:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+        raise InvalidConfigValueError(f"Invalid `{name}`: expected a number >= 0. Received: {name}={value!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class PPOConfig:
+    """Validated PPO hyperparameters (see ``PPO_DEFAULT_CONFIG`` for each field's meaning)."""
+
+    rollouts: int
+    learning_epochs: int
+    mini_batches: int
+    discount_factor: float
+    lambda_: float
+    learning_rate: float
+    random_timesteps: int
+    learning_starts: int
+    grad_norm_clip: float
+    ratio_clip: float
+    value_clip: float
+    clip_predicted_values: bool
+    entropy_loss_scale: float
+    value_loss_scale: float
+    kl_threshold: float
+    time_limit_bootstrap: bool
+    mixed_precision: bool
+
+    def __post_init__(self) -> None:
+        for name in ("rollouts", "learning_epochs", "mini_batches"):
+            _positive_int(name, getattr(self, name))
+        for name in ("discount_factor", "lambda_", "learning_rate", "random_timesteps", "learning_starts",
+                     "grad_norm_clip", "ratio_clip", "value_clip", "entropy_loss_scale", "value_loss_scale",
+                     "kl_threshold"):
+            _non_negative(name.rstrip("_"), getattr(self, name))
+
+    @classmethod
+    def from_dict(cls, cfg: Mapping[str, Any]) -> "PPOConfig":
+        fields = {f.name: cfg[f.name.rstrip("_")] for f in dataclasses.fields(cls)}
+        return cls(**fields)
+
+
+class PPOSchedule:
+    """Mixin with PPO's backend-free control flow; the backend class provides the ``_ppo_*`` hooks."""
+
+    default_config = PPO_DEFAULT_CONFIG
+    _tensors_names = ["states", "actions", "log_prob", "values", "returns", "advantages"]
+
+    def _setup_ppo(self) -> None:
+        self._ppo = PPOConfig.from_dict(self.cfg)
+        self._rollouts = self._ppo.rollouts
+        self._learning_epochs = self._ppo.learning_epochs
+        self._mini_batches = self._ppo.mini_batches
+        self._discount_factor = self._ppo.discount_factor
+        self._lambda = self._ppo.lambda_
+        self._learning_rate = self._ppo.learning_rate
+        self._random_timesteps = self._ppo.random_timesteps
+        self._learning_starts = self._ppo.learning_starts
+        self._rewards_shaper = self.cfg["rewards_shaper"]
+        self._rollout = 0
+        self._current_log_prob: Any = None
+        self._current_next_states: Any = None
+
+    def _register_preprocessor(self, key: str, attribute: str) -> None:
+        cls = self.cfg[key]
+        if cls:
+            preprocessor = cls(**self.cfg[f"{key}_kwargs"])
+            setattr(self, attribute, preprocessor)
+            self.checkpoint_modules[key] = preprocessor
+        else:
+            setattr(self, attribute, self._empty_preprocessor)
+
+    def _empty_preprocessor(self, _input: Any, *args: Any, **kwargs: Any) -> Any:
+        return _input
+
+    def _create_memory_tensors(self) -> None:
+        if self.memory is None:
+            return
+        for memory in [self.memory]:
+            memory.create_tensor(name="states", size=self.observation_space, dtype=self._float_dtype)
+            memory.create_tensor(name="actions", size=self.action_space, dtype=self._float_dtype)
+            for name in ("rewards", "log_prob", "values", "returns", "advantages"):
+                memory.create_tensor(name=name, size=1, dtype=self._float_dtype)
+            memory.create_tensor(name="terminated", size=1, dtype=self._bool_dtype)
+            memory.create_tensor(name="truncated", size=1, dtype=self._bool_dtype)
+
+    def post_interaction(self, timestep: int, timesteps: int) -> None:
+        """Update every ``rollouts`` steps (once ``learning_starts`` is reached), then write data and checkpoints."""
+        if self.training:
+            self._rollout += 1
+            if not self._rollout % self._rollouts and timestep >= self._learning_starts:
+                self.set_mode("train")
+                self._update(timestep, timesteps)
+                self.set_mode("eval")
+        super().post_interaction(timestep, timesteps)
+
+    def _update(self, timestep: int, timesteps: int) -> None:
+        self._ppo_compute_advantages()
+        results: list[dict] = []
+        threshold = self._ppo.kl_threshold
+        for epoch in range(self._learning_epochs):
+            kls = []
+            for batch in self._ppo_minibatches():
+                out = self._ppo_train_minibatch(batch, epoch)
+                kls.append(out["kl"])
+                if threshold and self._ppo_is_true(out["stopped"]):
+                    break
+                results.append(out)
+            self._ppo_step_scheduler(timestep, kls)
+        self._track_update(results)
+
+    def _track_update(self, results: list[dict]) -> None:
+        if not results or not self._tracking_enabled:
+            return
+        for key, tag in TRACKED_LOSSES:
+            self.track_data(tag, self._ppo_mean([r[key] for r in results]))
+        if self._ppo.entropy_loss_scale:
+            self.track_data("Loss / Entropy loss", self._ppo_mean([r["entropy_loss"] for r in results]))
+        self.track_data("Policy / Standard deviation", results[-1]["stddev"])
+        learning_rate = self._ppo_learning_rate()
+        if learning_rate is not None:
+            self.track_data("Learning / Learning rate", learning_rate)
+
+    # hooks (backend) -------------------------------------------------------------------------------------------
+    _float_dtype: Any = None
+    _bool_dtype: Any = None
+
+    def _ppo_compute_advantages(self) -> None:
+        raise NotImplementedError
+
+    def _ppo_minibatches(self) -> list:
+        """A fresh random split of the rollout into ``mini_batches`` (near-equal, none empty) for one epoch."""
+        size = len(self.memory)
+        parts = max(1, min(self._mini_batches, size))
+        indexes = self._ppo_permutation(size)
+        return self.memory.sample_by_index(self._tensors_names, indexes, mini_batches=parts)
+
+    def _ppo_permutation(self, size: int) -> Any:
+        raise NotImplementedError
+
+    def _ppo_train_minibatch(self, batch: Any, epoch: int) -> dict:
+        raise NotImplementedError
+
+    def _ppo_step_scheduler(self, timestep: int, kls: list) -> None:
+        raise NotImplementedError
+
+    def _ppo_learning_rate(self) -> Optional[Any]:
+        raise NotImplementedError
+
+    def _ppo_mean(self, values: list) -> Any:
+        raise NotImplementedError
+
+    def _ppo_is_true(self, value: Any) -> bool:
+        return bool(value)

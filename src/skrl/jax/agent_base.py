@@ -1,0 +1,94 @@
+"""The JAX side of the agent core: params pytrees, orbax checkpoints, legacy 1.4.3 pickles, jitted statistics."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import serialization
+
+from skrl import config
+from skrl.common.agent_core import AgentCore
+from skrl.common.state_trees import describe_leaves, flatten_tree, state_differences
+from skrl.common.tracking import episode_statistics_init, episode_statistics_update
+from skrl.jax import checkpoint_io
+
+
+def _describe(leaf: Any) -> Any:
+    return (tuple(np.shape(leaf)), str(np.asarray(leaf).dtype)) if hasattr(leaf, "shape") else None
+
+
+@jax.jit
+def _jitted_stats_update(stats: Any, rewards: Any, terminated: Any, truncated: Any) -> Any:
+    done = jnp.logical_or(jnp.asarray(terminated).astype(bool), jnp.asarray(truncated).astype(bool))
+    return episode_statistics_update(jnp, stats, jnp.asarray(rewards, jnp.float32), done)
+
+
+def _is_model(module: Any) -> bool:
+    return hasattr(module, "state_dict") and hasattr(getattr(module, "state_dict"), "apply_fn")
+
+
+class Agent(AgentCore):
+    """Base class of JAX agents (``skrl.agents.jax.Agent``)."""
+
+    _checkpoint_extension = checkpoint_io.FILE_EXTENSION
+    ignored_config_keys = ("mixed_precision",)
+
+    def _parse_device(self, device: Any) -> Any:
+        return config.jax.parse_device(device)
+
+    def _distributed_rank(self) -> int:
+        return config.jax.rank if config.jax.is_distributed else 0
+
+    # module states: models and preprocessors expose ``state_dict.params``; optimizers are flax pytrees
+    def _module_state(self, module: Any) -> Any:
+        if hasattr(module, "state_dict"):
+            return module.state_dict.params
+        return serialization.to_state_dict(module)
+
+    def _to_host(self, state: Any) -> Any:
+        return jax.tree_util.tree_map(lambda x: np.array(x, copy=True), jax.device_get(state))
+
+    def _decode_state(self, name: str, module: Any, state: Any) -> Any:
+        if isinstance(state, (bytes, bytearray)):  # skrl 1.4.3: flax msgpack bytes per module
+            return checkpoint_io.msgpack_restore(bytes(state))
+        return state
+
+    def _state_differences(self, module: Any, state: Any) -> list[str]:
+        expected = describe_leaves(flatten_tree(self._module_state(module), separator="/"), _describe)
+        saved = describe_leaves(flatten_tree(state, separator="/"), _describe)
+        return state_differences(saved, expected)
+
+    def _load_module_state(self, module: Any, state: Any) -> Any:
+        with jax.default_device(self.device):
+            if hasattr(module, "state_dict") and _is_model(module):
+                target = module.state_dict.params
+                params = jax.device_put(serialization.from_state_dict(target, state), self.device)
+                module.state_dict = module.state_dict.replace(params=params)
+                return module
+            if hasattr(module, "state_dict"):  # preprocessors: the setter copies the values in place
+                module.state_dict = dict(state)
+                return module
+            return jax.device_put(serialization.from_state_dict(module, state), self.device)
+
+    def _write_state(self, state: Any, path: str) -> None:
+        checkpoint_io.save_state(state, path)
+
+    def _read_state(self, path: str) -> Any:
+        return checkpoint_io.load_state(path)
+
+    def _fetch_many(self, values: list) -> list:
+        return [np.asarray(v, dtype=np.float64) for v in jax.device_get(values)]
+
+    def _fetch_tree(self, tree: Mapping[str, Any]) -> dict:
+        return {k: np.asarray(v) for k, v in jax.device_get(dict(tree)).items()}
+
+    def _stats_init(self, rewards: Any, like: Any = None) -> Any:
+        num_envs = like["cum_reward"].shape[0] if like is not None else int(np.shape(rewards)[0] if np.ndim(rewards) else 1)
+        with jax.default_device(self.device):
+            return episode_statistics_init(jnp, num_envs)
+
+    def _stats_update(self, stats: Any, rewards: Any, terminated: Any, truncated: Any) -> Any:
+        return _jitted_stats_update(stats, rewards, terminated, truncated)

@@ -1,0 +1,53 @@
+"""Leaf array operations of the JAX backend, used by the spaces utilities and the env wrappers.
+
+With ``use_jax=True`` outputs are ``jax.Array`` on the given device; with ``use_jax=False`` (skrl's "numpy"
+array backend) they are NumPy arrays. NumPy data keeps its dtype in both cases.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from skrl import config
+
+
+class JaxArrayOps:
+    """``skrl.common.spaces.SpaceArrayOps`` for JAX, producing ``jax.Array`` or ``np.ndarray`` per ``use_jax``."""
+
+    numpy_casts: dict = {}
+
+    def __init__(self, use_jax: bool) -> None:
+        self.use_jax = use_jax
+
+    def is_native(self, x: Any) -> bool:
+        return isinstance(x, jax.Array)
+
+    def is_leaf(self, x: Any) -> bool:
+        return isinstance(x, (jax.Array, np.ndarray))
+
+    def adopt(self, x: jax.Array) -> Any:
+        return x if self.use_jax else np.asarray(jax.device_get(x))
+
+    def parse_device(self, device: Any) -> jax.Device:
+        return device if isinstance(device, jax.Device) else config.jax.parse_device(device)
+
+    def from_numpy(self, x: np.ndarray, device: Any = None) -> Any:
+        return jax.device_put(x, self.parse_device(device)) if self.use_jax else x
+
+    def to_numpy(self, x: jax.Array) -> np.ndarray:
+        return np.asarray(jax.device_get(x))
+
+    def concatenate(self, xs: Sequence[Any]) -> Any:
+        return jnp.concatenate(list(xs), axis=-1) if self.use_jax else np.concatenate(list(xs), axis=-1)
+
+
+JAX_ARRAY_OPS = {True: JaxArrayOps(use_jax=True), False: JaxArrayOps(use_jax=False)}
+
+
+def array_ops_for_backend() -> JaxArrayOps:
+    """The ops matching ``config.jax.backend`` now ("jax": JAX arrays, "numpy": NumPy arrays)."""
+    return JAX_ARRAY_OPS[config.jax.backend == "jax"]

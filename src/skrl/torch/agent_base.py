@@ -1,0 +1,97 @@
+"""The torch side of the agent core: state dicts, ``.pt`` files, device scalars fetched in one transfer."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+import torch
+
+from skrl import config
+from skrl.common.agent_core import AgentCore
+from skrl.common.state_trees import describe_leaves, state_differences
+from skrl.common.tracking import episode_statistics_init, episode_statistics_update
+from skrl.torch import checkpoint_io
+
+
+def _describe(leaf: Any) -> Any:
+    return (tuple(leaf.shape), str(leaf.dtype)) if isinstance(leaf, torch.Tensor) else None
+
+
+def _to_host(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, Mapping):
+        return {k: _to_host(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_host(v) for v in value)
+    return value
+
+
+class Agent(AgentCore):
+    """Base class of torch agents (``skrl.agents.torch.Agent``)."""
+
+    _checkpoint_extension = checkpoint_io.FILE_EXTENSION
+
+    def __init__(self, models: Mapping[str, Any], memory: Any = None, observation_space: Any = None,
+                 action_space: Any = None, device: Any = None, cfg: Any = None) -> None:
+        super().__init__(models, memory, observation_space, action_space, device, cfg)
+        for model in self.models.values():
+            model.to(model.device)
+
+    def _parse_device(self, device: Any) -> torch.device:
+        return config.torch.parse_device(device)
+
+    def _distributed_rank(self) -> int:
+        return config.torch.rank if config.torch.is_distributed else 0
+
+    def _module_state(self, module: Any) -> Any:
+        return module.state_dict() if hasattr(module, "state_dict") else module
+
+    def _to_host(self, state: Any) -> Any:
+        return _to_host(state)
+
+    def _state_differences(self, module: Any, state: Any) -> list[str]:
+        if not isinstance(module, torch.nn.Module):
+            return []  # optimizers validate their own state on load
+        if not isinstance(state, Mapping):
+            return [f"expected a state dict, got {type(state).__name__}"]
+        expected = describe_leaves(dict(module.state_dict()), _describe)
+        return state_differences(describe_leaves(dict(state), _describe), expected)
+
+    def _load_module_state(self, module: Any, state: Any) -> Any:
+        if isinstance(module, torch.optim.Optimizer):
+            try:
+                module.load_state_dict(state)
+            except (ValueError, KeyError) as e:
+                raise ValueError(f"Cannot load the optimizer state: {e}") from None
+            return module
+        module.load_state_dict(state)
+        return module
+
+    def _write_state(self, state: Any, path: str) -> None:
+        checkpoint_io.save_state(state, path)
+
+    def _read_state(self, path: str) -> Any:
+        return checkpoint_io.load_state(path, self.device)
+
+    def _fetch_many(self, values: list) -> list:
+        tensors = [v for v in values if isinstance(v, torch.Tensor)]
+        if tensors:  # one device-to-host transfer for every tensor of the interval
+            host = iter(torch.stack([t.detach().reshape(-1)[0].float() if t.numel() == 1 else t.detach().float().mean()
+                                     for t in tensors]).cpu().numpy())
+        return [np.asarray(next(host)) if isinstance(v, torch.Tensor) else np.asarray(v, dtype=np.float64)
+                for v in values]
+
+    def _fetch_tree(self, tree: Mapping[str, Any]) -> dict:
+        return {k: v.detach().cpu().numpy() for k, v in tree.items()}
+
+    def _stats_init(self, rewards: Any, like: Any = None) -> Any:
+        num_envs = like["cum_reward"].shape[0] if like is not None else int(np.prod(rewards.shape[:1]) or 1)
+        return episode_statistics_init(torch, num_envs, like={"device": self.device})
+
+    def _stats_update(self, stats: Any, rewards: Any, terminated: Any, truncated: Any) -> Any:
+        rewards = torch.as_tensor(rewards, device=self.device, dtype=torch.float32)
+        done = torch.logical_or(torch.as_tensor(terminated, device=self.device).bool(),
+                                torch.as_tensor(truncated, device=self.device).bool())
+        return episode_statistics_update(torch, stats, rewards, done)

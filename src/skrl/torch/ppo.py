@@ -1,0 +1,164 @@
+"""PPO on torch: acting, storing transitions, GAE and one mini-batch step (the schedule is in ``common.ppo``)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Mapping, Optional
+
+import torch
+import torch.nn.functional as F
+
+from skrl.common.ppo import PPOSchedule
+from skrl.torch.agent_base import Agent
+
+
+def compute_gae(rewards: torch.Tensor, dones: torch.Tensor, values: torch.Tensor, next_values: torch.Tensor,
+                discount_factor: float, lambda_coefficient: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Returns and normalised advantages over a ``(T, N, 1)`` rollout (population std, so one sample is no NaN)."""
+    advantage = torch.zeros_like(rewards[0])
+    advantages = torch.zeros_like(rewards)
+    not_dones = dones.logical_not().float()
+    for i in reversed(range(rewards.shape[0])):
+        next_value = values[i + 1] if i < rewards.shape[0] - 1 else next_values
+        advantage = rewards[i] - values[i] + discount_factor * not_dones[i] * (next_value + lambda_coefficient * advantage)
+        advantages[i] = advantage
+    returns = advantages + values
+    advantages = (advantages - advantages.mean()) / (advantages.std(unbiased=False) + 1e-8)
+    return returns, advantages
+
+
+class PPO(PPOSchedule, Agent):
+    """Proximal Policy Optimization (torch). Models: ``policy`` (stochastic) and ``value`` (deterministic, may be shared)."""
+
+    _float_dtype = torch.float32
+    _bool_dtype = torch.bool
+
+    def __init__(self, models: Mapping[str, Any], memory: Any = None, observation_space: Any = None,
+                 action_space: Any = None, device: Any = None, cfg: Optional[Mapping[str, Any]] = None) -> None:
+        super().__init__(models=models, memory=memory, observation_space=observation_space,
+                         action_space=action_space, device=device, cfg=cfg)
+        self._setup_ppo()
+        self.policy = self.models.get("policy")
+        self.value = self.models.get("value")
+        self.checkpoint_modules["policy"] = self.policy
+        self.checkpoint_modules["value"] = self.value
+        self._device_type = torch.device(self.device).type
+        self.scaler = torch.amp.GradScaler(device=self._device_type, enabled=self._ppo.mixed_precision)
+        self.optimizer, self.scheduler = None, None
+        if self.policy is not None and self.value is not None:
+            self._parameters = list(self.policy.parameters()) if self.policy is self.value else \
+                list(itertools.chain(self.policy.parameters(), self.value.parameters()))
+            self.optimizer = torch.optim.Adam(self._parameters, lr=self._learning_rate)
+            scheduler = self.cfg["learning_rate_scheduler"]
+            if scheduler:
+                self.scheduler = scheduler(self.optimizer, **self.cfg["learning_rate_scheduler_kwargs"])
+            self.checkpoint_modules["optimizer"] = self.optimizer
+        self._register_preprocessor("state_preprocessor", "_state_preprocessor")
+        self._register_preprocessor("value_preprocessor", "_value_preprocessor")
+
+    def init(self, trainer_cfg: Optional[Mapping[str, Any]] = None) -> None:
+        super().init(trainer_cfg=trainer_cfg)
+        self.set_mode("eval")
+        self._create_memory_tensors()
+
+    def _autocast(self) -> Any:
+        return torch.autocast(device_type=self._device_type, enabled=self._ppo.mixed_precision)
+
+    def act(self, states: torch.Tensor, timestep: int, timesteps: int) -> Any:
+        """Sample actions for ``states``; returns ``(actions, log_prob, outputs)``."""
+        with torch.no_grad(), self._autocast():
+            inputs = {"states": self._state_preprocessor(states)}
+            if timestep < self._random_timesteps:
+                actions = self.policy.random_act(inputs, role="policy")[0]
+                _, log_prob, outputs = self.policy.act({**inputs, "taken_actions": actions}, role="policy")
+            else:
+                actions, log_prob, outputs = self.policy.act(inputs, role="policy")
+        self._current_log_prob = log_prob
+        return actions, log_prob, outputs
+
+    def record_transition(self, states: Any, actions: Any, rewards: Any, next_states: Any, terminated: Any,
+                          truncated: Any, infos: Any, timestep: int, timesteps: int) -> None:
+        super().record_transition(states, actions, rewards, next_states, terminated, truncated, infos, timestep, timesteps)
+        if self.memory is None or not self.training:
+            return
+        self._current_next_states = next_states
+        if self._rewards_shaper is not None:
+            rewards = self._rewards_shaper(rewards, timestep, timesteps)
+        with torch.no_grad(), self._autocast():
+            values, _, _ = self.value.act({"states": self._state_preprocessor(states)}, role="value")
+            values = self._value_preprocessor(values, inverse=True)
+        if self._ppo.time_limit_bootstrap:
+            rewards = rewards + self._discount_factor * values * truncated
+        for memory in [self.memory, *self.secondary_memories]:
+            memory.add_samples(states=states, actions=actions, rewards=rewards, next_states=next_states,
+                               terminated=terminated, truncated=truncated, log_prob=self._current_log_prob,
+                               values=values)
+
+    # ---- update hooks ----------------------------------------------------------------------------------------
+
+    def _ppo_compute_advantages(self) -> None:
+        with torch.no_grad(), self._autocast():
+            self.value.train(False)
+            last_values, _, _ = self.value.act({"states": self._state_preprocessor(self._current_next_states.float())},
+                                               role="value")
+            self.value.train(True)
+            last_values = self._value_preprocessor(last_values, inverse=True)
+        values = self.memory.get_tensor_by_name("values")
+        dones = self.memory.get_tensor_by_name("terminated") | self.memory.get_tensor_by_name("truncated")
+        returns, advantages = compute_gae(self.memory.get_tensor_by_name("rewards"), dones, values, last_values,
+                                          self._discount_factor, self._lambda)
+        self.memory.set_tensor_by_name("values", self._value_preprocessor(values, train=True))
+        self.memory.set_tensor_by_name("returns", self._value_preprocessor(returns, train=True))
+        self.memory.set_tensor_by_name("advantages", advantages)
+
+    def _ppo_permutation(self, size: int) -> torch.Tensor:
+        return torch.randperm(size).numpy()
+
+    def _ppo_train_minibatch(self, batch: Any, epoch: int) -> dict:
+        states, actions, old_log_prob, old_values, returns, advantages = batch
+        cfg = self._ppo
+        with self._autocast():
+            states = self._state_preprocessor(states, train=not epoch)
+            _, log_prob, outputs = self.policy.act({"states": states, "taken_actions": actions}, role="policy")
+            log_ratio = log_prob - old_log_prob
+            with torch.no_grad():
+                kl = ((torch.exp(log_ratio) - 1) - log_ratio).mean()
+            if cfg.kl_threshold and kl > cfg.kl_threshold:
+                return {"kl": kl, "stopped": True}
+            entropy_loss = -cfg.entropy_loss_scale * self.policy.get_entropy(role="policy").mean() \
+                if cfg.entropy_loss_scale else torch.zeros((), device=self.device)
+            ratio = torch.exp(log_ratio)
+            surrogate = advantages * ratio
+            surrogate_clipped = advantages * torch.clip(ratio, 1.0 - cfg.ratio_clip, 1.0 + cfg.ratio_clip)
+            policy_loss = -torch.min(surrogate, surrogate_clipped).mean()
+            predicted_values, _, _ = self.value.act({"states": states}, role="value")
+            if cfg.clip_predicted_values:
+                predicted_values = old_values + torch.clip(predicted_values - old_values, -cfg.value_clip, cfg.value_clip)
+            value_loss = cfg.value_loss_scale * F.mse_loss(returns, predicted_values)
+        self.optimizer.zero_grad()
+        self.scaler.scale(policy_loss + entropy_loss + value_loss).backward()
+        if cfg.grad_norm_clip > 0:
+            self.scaler.unscale_(self.optimizer)
+            torch.nn.utils.clip_grad_norm_(self._parameters, cfg.grad_norm_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        distribution = self.policy.distribution(role="policy") if hasattr(self.policy, "distribution") else None
+        stddev = distribution.stddev.mean() if distribution is not None else torch.full((), float("nan"))
+        return {"kl": kl, "stopped": False, "policy_loss": policy_loss.detach(), "value_loss": value_loss.detach(),
+                "entropy_loss": entropy_loss.detach(), "stddev": stddev.detach()}
+
+    def _ppo_step_scheduler(self, timestep: int, kls: list) -> None:
+        if self.scheduler is None:
+            return
+        from skrl.resources.schedulers.torch import KLAdaptiveLR
+
+        if isinstance(self.scheduler, KLAdaptiveLR):
+            self.scheduler.step(torch.stack(kls).mean().item() if kls else None)
+        else:
+            self.scheduler.step()
+
+    def _ppo_learning_rate(self) -> Optional[float]:
+        return self.scheduler.get_last_lr()[0] if self.scheduler is not None else None
+
+    def _ppo_mean(self, values: list) -> torch.Tensor:
+        return torch.stack(values).mean()
