@@ -1,0 +1,59 @@
+"""Every documented import path of the foundation works on both backends (skrl 1.4.3 user code runs unchanged)."""
+
+import importlib
+
+import pytest
+
+PUBLIC = {
+    "skrl": ["__version__", "logger", "config"],
+    "skrl.utils": ["set_seed"],
+    "skrl.models.{b}": ["Model", "GaussianMixin", "CategoricalMixin", "DeterministicMixin", "MultiCategoricalMixin"],
+    "skrl.utils.model_instantiators.{b}": ["gaussian_model", "categorical_model", "deterministic_model",
+                                           "multicategorical_model", "Shape"],
+    "skrl.utils.spaces.{b}": ["compute_space_size", "convert_gym_space", "flatten_tensorized_space", "sample_space",
+                              "tensorize_space", "unflatten_tensorized_space", "untensorize_space"],
+    "skrl.memories.{b}": ["Memory", "RandomMemory"],
+    "skrl.envs.wrappers.{b}": ["wrap_env", "Wrapper", "MultiAgentEnvWrapper"],
+    "skrl.trainers.{b}": ["Trainer", "SequentialTrainer", "StepTrainer", "generate_equally_spaced_scopes"],
+    "skrl.trainers.{b}.sequential": ["SEQUENTIAL_TRAINER_DEFAULT_CONFIG"],
+    "skrl.trainers.{b}.step": ["STEP_TRAINER_DEFAULT_CONFIG"],
+    "skrl.agents.{b}": ["Agent"],
+    "skrl.agents.{b}.ppo": ["PPO", "PPO_DEFAULT_CONFIG"],
+    "skrl.resources.preprocessors.{b}": ["RunningStandardScaler"],
+    "skrl.resources.schedulers.{b}": ["KLAdaptiveLR"],
+}
+TORCH_ONLY = {"skrl.models.torch": ["MultivariateGaussianMixin"],
+              "skrl.utils.model_instantiators.torch": ["multivariate_gaussian_model", "shared_model"]}
+JAX_ONLY = {"skrl.resources.optimizers.jax": ["Adam"], "skrl.resources.schedulers.jax": ["kl_adaptive"]}
+
+
+@pytest.mark.parametrize("path, names", sorted(PUBLIC.items()))
+def test_public_names(backend, path, names):
+    mod = importlib.import_module(path.format(b=backend))
+    for name in names:
+        assert hasattr(mod, name), f"{path.format(b=backend)} lacks {name}"
+
+
+@pytest.mark.parametrize("path, names", sorted({**TORCH_ONLY, **JAX_ONLY}.items()))
+def test_backend_specific_names(path, names):
+    mod = importlib.import_module(path)
+    for name in names:
+        assert hasattr(mod, name)
+
+
+def test_ppo_default_config_is_one_object():
+    from skrl.agents.jax.ppo import PPO_DEFAULT_CONFIG as jax_cfg
+    from skrl.agents.torch.ppo import PPO_DEFAULT_CONFIG as torch_cfg
+
+    assert torch_cfg is jax_cfg
+    assert torch_cfg["rollouts"] == 16 and torch_cfg["learning_epochs"] == 8 and torch_cfg["mini_batches"] == 2
+    assert torch_cfg["experiment"]["write_interval"] == "auto"
+
+
+def test_config_top_level():
+    from skrl import config
+
+    assert config.jax.backend in ("numpy", "jax")
+    with pytest.raises(ValueError, match="Invalid jax backend"):
+        config.jax.backend = "tensorflow"
+    assert config.torch.world_size == 1 and not config.torch.is_distributed
