@@ -1,0 +1,1 @@
+"""Resources used by agents: preprocessors, learning-rate schedulers and (JAX) optimizers."""

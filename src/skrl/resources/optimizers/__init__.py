@@ -1,0 +1,1 @@
+"""Optimizers (JAX only: torch agents use ``torch.optim`` directly)."""

@@ -1,0 +1,1 @@
+"""Input preprocessors (``RunningStandardScaler``) for each backend."""

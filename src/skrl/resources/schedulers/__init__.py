@@ -1,0 +1,1 @@
+"""Learning-rate schedulers (``KLAdaptiveLR``) for each backend."""

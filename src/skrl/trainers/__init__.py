@@ -1,0 +1,1 @@
+"""Trainers: the loops that connect environments and agents, for each backend."""
