@@ -12,7 +12,6 @@ from typing import Any, Mapping, Optional
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from skrl import config
 from skrl.common.ppo import PPOSchedule
@@ -58,13 +57,6 @@ def _update_stats(spec: Optional[tuple], params: Any, x: jax.Array) -> Any:
     from skrl.resources.preprocessors.jax.running_standard_scaler import update
 
     return update(params, x)
-
-
-def _apply_optimizer(transformation: Any, scaled: bool, grads: Any, state: Any, params: Any, lr: jax.Array) -> tuple:
-    updates, state = transformation.update(grads, state, params)
-    if not scaled:  # with a scheduler the transformation is scale_by_adam and the agent's lr is applied here
-        updates = jax.tree_util.tree_map(lambda u: -lr * u, updates)
-    return optax.apply_updates(params, updates), state
 
 
 class PPO(PPOSchedule, Agent):
@@ -219,7 +211,7 @@ class PPO(PPOSchedule, Agent):
             self._jitted[name] = jax.jit(functools.partial(self._train_step, update_stats=update_stats))
         return self._jitted[name]
 
-    def _train_step(self, params: tuple, opt_states: tuple, stats: Any, batch: tuple, key: jax.Array,
+    def _train_step(self, params: tuple, optimizers: tuple, stats: Any, batch: tuple, key: jax.Array,
                     lr: jax.Array, update_stats: bool) -> tuple:
         """One PPO mini-batch step (pure): losses, gradients, clipped Adam steps for policy and value."""
         cfg, (policy_params, value_params) = self._ppo, params
@@ -263,14 +255,13 @@ class PPO(PPOSchedule, Agent):
         state_spec, _ = self._specs()
         self._key, subkey = jax.random.split(self._key)
         params = (self.policy.state_dict.params, self.value.state_dict.params)
-        opt_states = (self.policy_optimizer.state, self.value_optimizer.state)
+        optimizers = (self.policy_optimizer, self.value_optimizer)
         stats = self._state_preprocessor.params if state_spec else None
-        params, opt_states, stats, losses = self._train_function(epoch == 0 and state_spec is not None)(
-            params, opt_states, stats, tuple(batch), subkey, jnp.float32(self._learning_rate))
+        params, optimizers, stats, losses = self._train_function(epoch == 0 and state_spec is not None)(
+            params, optimizers, stats, tuple(batch), subkey, jnp.float32(self._learning_rate))
         self.policy.state_dict = self.policy.state_dict.replace(params=params[0])
         self.value.state_dict = self.value.state_dict.replace(params=params[1])
-        self.policy_optimizer = self.policy_optimizer.replace(state=opt_states[0])
-        self.value_optimizer = self.value_optimizer.replace(state=opt_states[1])
+        self.policy_optimizer, self.value_optimizer = optimizers
         self.checkpoint_modules["policy_optimizer"] = self.policy_optimizer
         self.checkpoint_modules["value_optimizer"] = self.value_optimizer
         if state_spec:

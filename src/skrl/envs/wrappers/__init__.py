@@ -1,0 +1,1 @@
+"""Environment wrappers: ``skrl.envs.wrappers.torch`` and ``skrl.envs.wrappers.jax``."""

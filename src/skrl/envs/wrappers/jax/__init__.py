@@ -1,0 +1,24 @@
+"""Environment wrappers for JAX: outputs are NumPy arrays or ``jax.Array`` per ``config.jax.backend``.
+
+The array backend is read once, when the wrapper is built (``wrapper._jax`` is True for "jax"). Observations
+are flattened to ``(num_envs, occupied_obs_size)`` (NumPy dtypes kept), rewards are ``(num_envs, 1)`` float32
+and terminated/truncated ``(num_envs, 1)`` **bool**, as on torch (skrl 1.4.3 used int8 here).
+"""
+
+from typing import Any
+
+from skrl.common.env_wrapper_classes import build_wrapper_classes
+from skrl.jax.array_ops import JaxArrayOps, array_ops_for_backend
+
+
+def _create_array_ops(wrapper: Any) -> JaxArrayOps:
+    ops = array_ops_for_backend()
+    wrapper._jax = ops.use_jax
+    return ops
+
+
+Wrapper, MultiAgentEnvWrapper, GymnasiumWrapper, GymWrapper, wrap_env = build_wrapper_classes(
+    _create_array_ops, module=__name__, framework="JAX"
+)
+
+__all__ = ["wrap_env", "Wrapper", "MultiAgentEnvWrapper"]

@@ -1,0 +1,1 @@
+"""Memories: ``skrl.memories.torch`` and ``skrl.memories.jax``."""

@@ -1,0 +1,50 @@
+"""torch storage for the memory core: tensors on the memory's device, written in place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from skrl import config
+from skrl.common.memory_core import Index, MemoryCore
+
+
+class Memory(MemoryCore):
+    """Base class of torch memories; storage is ``torch.Tensor`` (default dtype float32).
+
+    Flat views (``tensors_view``, ``get_tensor_by_name(name, keepdim=False)``, ``sample_all``) share the storage.
+    """
+
+    def _parse_device(self, device: Any) -> torch.device:
+        return config.torch.parse_device(device)
+
+    def _allocate(self, shape: tuple, dtype: Any) -> torch.Tensor:
+        dtype = torch.float32 if dtype is None else dtype
+        fill = float("nan") if dtype.is_floating_point else 0
+        return torch.full(shape, fill, dtype=dtype, device=self.device)
+
+    def _as_tensor(self, values: Any, like: torch.Tensor) -> torch.Tensor:
+        if isinstance(values, torch.Tensor):
+            return values
+        return torch.as_tensor(np.asarray(values), dtype=like.dtype, device=like.device)
+
+    def _write(self, name: str, index: Index, values: Any) -> None:
+        tensor = self.tensors[name]
+        with torch.no_grad():
+            tensor[index] = self._as_tensor(values, tensor)
+
+    def _assign(self, name: str, tensor: Any) -> None:
+        storage = self.tensors[name]
+        with torch.no_grad():
+            storage.copy_(self._as_tensor(tensor, storage))
+
+    def _indexes(self, indexes: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(indexes, dtype=torch.long, device=self.device)
+
+    def share_memory(self) -> None:
+        """Move every CPU tensor to shared memory (for ``ParallelTrainer`` workers)."""
+        for tensor in self.tensors.values():
+            if not tensor.is_cuda:
+                tensor.share_memory_()

@@ -1,0 +1,1 @@
+"""Spaces utilities: ``skrl.utils.spaces.torch`` and ``skrl.utils.spaces.jax`` (same functions per backend)."""
