@@ -50,15 +50,44 @@ def test_skrl_143_checkpoint_reproduces_its_outputs(backend, tmp_path):
     np.testing.assert_allclose(values, expected[backend]["value"], atol=1e-5)
 
 
-def test_skrl_143_optimizer_state_is_restored(backend, tmp_path):
-    agent = _agent(backend, tmp_path)
-    agent.load(str(FIXTURES / FILES[backend]))
+def _step_optimizers_once(agent, backend):
+    """Move the live optimizer state away from the file's, so that loading has something to restore."""
     if backend == "torch":
-        state = agent.optimizer.state_dict()["state"]
-        assert state and all(int(s["step"]) >= 1 for s in state.values())
+        for p in agent.optimizer.param_groups[0]["params"]:
+            p.grad = p.detach().clone().fill_(0.3)
+        agent.optimizer.step()
     else:
         import jax
+        import jax.numpy as jnp
 
-        counts = [leaf for path, leaf in jax.tree_util.tree_leaves_with_path(agent.policy_optimizer.state)
-                  if "count" in jax.tree_util.keystr(path)]
-        assert counts and int(counts[0]) >= 1
+        grads = jax.tree_util.tree_map(jnp.ones_like, agent.value.state_dict.params)
+        agent.value_optimizer = agent.value_optimizer.step(grads, agent.value)
+        agent.checkpoint_modules["value_optimizer"] = agent.value_optimizer
+
+
+def test_skrl_143_optimizer_state_is_restored(backend, tmp_path):
+    agent = _agent(backend, tmp_path)
+    _step_optimizers_once(agent, backend)
+    agent.load(str(FIXTURES / FILES[backend]))
+    if backend == "torch":
+        import torch
+
+        saved = torch.load(FIXTURES / FILES[backend], weights_only=True)["optimizer"]["state"]
+        live = agent.optimizer.state_dict()["state"]
+        assert saved and set(saved) == set(live)
+        for index in saved:
+            assert int(live[index]["step"]) == int(saved[index]["step"]) >= 1
+            np.testing.assert_array_equal(live[index]["exp_avg"].numpy(), saved[index]["exp_avg"].numpy())
+    else:
+        import jax
+        from flax import serialization
+
+        from skrl.jax.checkpoint_io import load_legacy_pickle, msgpack_restore
+
+        saved = msgpack_restore(load_legacy_pickle(str(FIXTURES / FILES[backend]))["value_optimizer"])
+        live = serialization.to_state_dict(agent.value_optimizer)
+        flat_saved = jax.tree_util.tree_leaves_with_path(saved)
+        flat_live = dict(jax.tree_util.tree_leaves_with_path(live))
+        assert flat_saved and len(flat_saved) == len(flat_live)
+        for path, leaf in flat_saved:
+            np.testing.assert_array_equal(np.asarray(flat_live[path]), np.asarray(leaf))

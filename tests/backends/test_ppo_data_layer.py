@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from builders import make_ppo, ppo_models, read_events, to_numpy, trainer, wrapped_gym_env
+from builders import make_ppo, module, ppo_models, read_events, to_numpy, trainer, wrapped_gym_env
 from skrl.common.errors import CheckpointMismatchError, UnknownConfigKeyError
 
 PPO_TAGS = {
@@ -20,8 +20,11 @@ def _short_run(backend, tmp_path, timesteps=400, separately=False, **cfg):
     env = wrapped_gym_env(backend, "Pendulum-v1", num_envs=2)
     experiment = {"directory": str(tmp_path), "write_interval": 50, "checkpoint_interval": 100,
                   "store_separately": separately}
+    scaler = module("resources.preprocessors", backend).RunningStandardScaler
     agent = make_ppo(backend, env, {"rollouts": 16, "mini_batches": 2, "learning_epochs": 2,
-                                    "entropy_loss_scale": 0.01, "experiment": experiment, **cfg})
+                                    "entropy_loss_scale": 0.01, "experiment": experiment, "state_preprocessor": scaler,
+                                    "state_preprocessor_kwargs": {"size": env.observation_space, "device": env.device},
+                                    **cfg})
     trainer(backend, env, agent, timesteps).train()
     return agent
 
@@ -82,8 +85,10 @@ def test_save_then_load_into_fresh_agent_gives_identical_actions(backend, tmp_pa
     path = str(tmp_path / ("saved.pt" if backend == "torch" else "saved"))
     agent.save(path)
     env = wrapped_gym_env(backend, "Pendulum-v1", num_envs=2)
+    scaler = module("resources.preprocessors", backend).RunningStandardScaler
     fresh = make_ppo(backend, env, {"experiment": {"directory": str(tmp_path), "write_interval": 0,
-                                                   "checkpoint_interval": 0}})
+                                                   "checkpoint_interval": 0}, "state_preprocessor": scaler,
+                                    "state_preprocessor_kwargs": {"size": env.observation_space, "device": env.device}})
     fresh.init(trainer_cfg={"timesteps": 0})
     obs = _as_backend(backend, _observations(env), env.device)
     before = to_numpy(fresh.act(obs, 10**6, 10**6)[2]["mean_actions"])
@@ -101,8 +106,11 @@ def test_loading_another_architecture_names_keys_and_shapes(backend, tmp_path):
     env = wrapped_gym_env(backend, "Pendulum-v1", num_envs=2)
     wide = [{"name": "net", "input": "STATES", "layers": [32, 16], "activations": "tanh"}]
     models = ppo_models(backend, env.observation_space, env.action_space, env.device, network=wide)
+    scaler = module("resources.preprocessors", backend).RunningStandardScaler
     other = make_ppo(backend, env, {"experiment": {"directory": str(tmp_path), "write_interval": 0,
-                                                   "checkpoint_interval": 0}}, models=models)
+                                                   "checkpoint_interval": 0}, "state_preprocessor": scaler,
+                                    "state_preprocessor_kwargs": {"size": env.observation_space, "device": env.device}},
+                     models=models)
     other.init(trainer_cfg={"timesteps": 0})
     with pytest.raises(CheckpointMismatchError, match=r"\[policy\].*saved shape .*16.* -> expected shape .*32"):
         other.load(path)

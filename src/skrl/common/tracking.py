@@ -126,6 +126,36 @@ def reset_interval(stats: Mapping[str, Any], fresh: Mapping[str, Any]) -> dict[s
 # ---- sinks ----------------------------------------------------------------------------------------------
 
 
+def _summary_writer_class() -> Any:
+    try:
+        import tensorboardX
+        from tensorboardX.proto.summary_pb2 import Summary
+    except ImportError as e:  # pragma: no cover - core dependency
+        raise ImportError("TensorBoard writing needs tensorboardX: pip install tensorboardX") from e
+
+    class SummaryWriter(tensorboardX.SummaryWriter):
+        """tensorboardX's writer, keeping scalar tags verbatim (``"Reward / Total reward (mean)"``, as skrl shows them).
+
+        tensorboardX would rewrite spaces and parentheses to underscores; skrl's tags have always had them.
+        """
+
+        def add_scalar(self, tag: str, scalar_value: Any, global_step: Any = None, walltime: Any = None,
+                       **kwargs: Any) -> None:
+            if kwargs.get("display_name") or kwargs.get("summary_description"):
+                return super().add_scalar(tag, scalar_value, global_step, walltime, **kwargs)
+            value = float(np.asarray(_host_number(scalar_value), dtype=np.float64).reshape(()))
+            summary = Summary(value=[Summary.Value(tag=tag, simple_value=value)])
+            self._get_file_writer().add_summary(summary, global_step, walltime)
+
+    return SummaryWriter
+
+
+def _host_number(value: Any) -> Any:
+    if hasattr(value, "detach"):  # a torch tensor
+        return value.detach().cpu().numpy()
+    return value
+
+
 class TensorBoardSink:
     """Writes scalars to TensorBoard event files in ``log_dir`` with tensorboardX.
 
@@ -140,11 +170,7 @@ class TensorBoardSink:
     @property
     def writer(self) -> Any:
         if self._writer is None:
-            try:
-                from tensorboardX import SummaryWriter
-            except ImportError as e:  # pragma: no cover - core dependency
-                raise ImportError("TensorBoard writing needs tensorboardX: pip install tensorboardX") from e
-            self._writer = SummaryWriter(log_dir=self.log_dir)
+            self._writer = _summary_writer_class()(log_dir=self.log_dir)
         return self._writer
 
     def write(self, scalars: Mapping[str, float], step: int) -> None:

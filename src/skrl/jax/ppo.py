@@ -241,15 +241,16 @@ class PPO(PPOSchedule, Agent):
 
         (_, (policy_loss, entropy_loss, kl, stddev)), policy_grads = jax.value_and_grad(policy_loss_fn, has_aux=True)(policy_params)
         value_loss, value_grads = jax.value_and_grad(value_loss_fn)(value_params)
-        new_policy = _apply_optimizer(self.policy_optimizer.transformation, self._scaled, policy_grads, opt_states[0], policy_params, lr)
-        new_value = _apply_optimizer(self.value_optimizer.transformation, self._scaled, value_grads, opt_states[1], value_params, lr)
-        stopped = jnp.logical_and(cfg.kl_threshold > 0, kl > cfg.kl_threshold)
+        lr = None if self._scaled else lr  # with a scheduler the agent's rate is applied to raw Adam directions
+        new_policy = optimizers[0].apply_gradients(policy_grads, policy_params, lr)
+        new_value = optimizers[1].apply_gradients(value_grads, value_params, lr)
+        stopped = jnp.logical_and(cfg.kl_threshold > 0, kl > cfg.kl_threshold)  # KL early stop: keep the old state
         keep = lambda new, old: jax.tree_util.tree_map(lambda n, o: jnp.where(stopped, o, n), new, old)  # noqa: E731
-        (policy_params, policy_state) = keep(new_policy, (policy_params, opt_states[0]))
-        (value_params, value_state) = keep(new_value, (value_params, opt_states[1]))
+        policy_params, policy_optimizer = keep(new_policy, (policy_params, optimizers[0]))
+        value_params, value_optimizer = keep(new_value, (value_params, optimizers[1]))
         losses = {"policy_loss": policy_loss, "value_loss": value_loss, "entropy_loss": jnp.asarray(entropy_loss, jnp.float32),
                   "kl": kl, "stddev": stddev, "stopped": stopped}
-        return (policy_params, value_params), (policy_state, value_state), stats, losses
+        return (policy_params, value_params), (policy_optimizer, value_optimizer), stats, losses
 
     def _ppo_train_minibatch(self, batch: Any, epoch: int) -> dict:
         state_spec, _ = self._specs()

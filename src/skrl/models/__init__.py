@@ -1,0 +1,1 @@
+"""Models and mixins: ``skrl.models.torch`` and ``skrl.models.jax``."""

@@ -1,0 +1,156 @@
+"""Torch mixins: turn the output of a model's ``compute`` into actions, log-probabilities and an outputs dict.
+
+Declare them before ``Model`` (``class Policy(GaussianMixin, Model)``) and call their ``__init__`` after
+``Model.__init__``. Options are parsed by the shared bases in ``skrl.common.mixins``. Every stochastic mixin
+also puts ``"entropy"`` in the outputs (what ``get_entropy()`` returns, with gradients).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+import torch
+from torch.distributions import Categorical, MultivariateNormal, Normal
+
+from skrl.common.mixins import (
+    CategoricalMixinBase,
+    DeterministicMixinBase,
+    GaussianMixinBase,
+    MultiCategoricalMixinBase,
+    MultivariateGaussianMixinBase,
+)
+from skrl.common.models import ActionClip, GaussianSettings, reduce_log_prob
+
+
+class _TorchMixinState:
+    """Backend hook of the mixin bases: action bounds as tensors on the model's device, no distribution yet."""
+
+    def _init_mixin(self, prefix: str, clip: Optional[ActionClip]) -> None:
+        bounds = None
+        if clip is not None:
+            bounds = (torch.as_tensor(clip.low, device=self.device), torch.as_tensor(clip.high, device=self.device))
+        setattr(self, f"{prefix}clip", bounds)
+        setattr(self, f"{prefix}distribution", None)
+        setattr(self, f"{prefix}log_std", None)
+
+    def _zero_entropy(self) -> torch.Tensor:
+        """What ``get_entropy`` returns before any ``act``: 0 on the model's device."""
+        return torch.tensor(0.0, device=self.device)
+
+
+def _clip(actions: torch.Tensor, bounds: Optional[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+    return actions if bounds is None else torch.clamp(actions, min=bounds[0], max=bounds[1])
+
+
+def _clamp_log_std(settings: GaussianSettings, log_std: torch.Tensor) -> torch.Tensor:
+    return torch.clamp(log_std, settings.min_log_std, settings.max_log_std) if settings.clip_log_std else log_std
+
+
+class GaussianMixin(GaussianMixinBase, _TorchMixinState):
+    """Diagonal Gaussian policy: ``compute`` returns ``(mean_actions, log_std, outputs)``."""
+
+    def act(self, inputs: Mapping[str, Any], role: str = "") -> tuple[torch.Tensor, torch.Tensor, dict]:
+        mean_actions, log_std, outputs = self.compute(inputs, role)
+        self._g_log_std = _clamp_log_std(self._g_settings, log_std)
+        self._g_distribution = Normal(mean_actions, self._g_log_std.exp(), validate_args=False)
+        actions = _clip(self._g_distribution.rsample(), self._g_clip)
+        log_prob = self._g_distribution.log_prob(inputs.get("taken_actions", actions))
+        outputs["mean_actions"] = mean_actions
+        outputs["entropy"] = self._g_distribution.entropy()
+        return actions, reduce_log_prob(log_prob, self._g_settings.reduction, actions.ndim), outputs
+
+    def get_entropy(self, role: str = "") -> torch.Tensor:
+        """Per-dimension entropy ``(B, A)`` of the last distribution (0 before any ``act``)."""
+        return self._zero_entropy() if self._g_distribution is None else self._g_distribution.entropy().to(self.device)
+
+    def get_log_std(self, role: str = "") -> Optional[torch.Tensor]:
+        """Last (clamped) log-std broadcast to the batch, ``(B, A)``."""
+        return None if self._g_distribution is None else self._g_log_std.expand_as(self._g_distribution.mean)
+
+    def distribution(self, role: str = "") -> Optional[Normal]:
+        return self._g_distribution
+
+
+class MultivariateGaussianMixin(MultivariateGaussianMixinBase, _TorchMixinState):
+    """Multivariate Gaussian policy (1-D log-std). As skrl 1.4.3, ``exp(log_std)²`` is used as ``scale_tril``."""
+
+    def act(self, inputs: Mapping[str, Any], role: str = "") -> tuple[torch.Tensor, torch.Tensor, dict]:
+        mean_actions, log_std, outputs = self.compute(inputs, role)
+        self._mg_log_std = _clamp_log_std(self._mg_settings, log_std)
+        scale_tril = torch.diag(self._mg_log_std.exp() * self._mg_log_std.exp())
+        self._mg_distribution = MultivariateNormal(mean_actions, scale_tril=scale_tril, validate_args=False)
+        actions = _clip(self._mg_distribution.rsample(), self._mg_clip)
+        log_prob = self._mg_distribution.log_prob(inputs.get("taken_actions", actions)).unsqueeze(-1)
+        outputs["mean_actions"] = mean_actions
+        outputs["entropy"] = self._mg_distribution.entropy()
+        return actions, log_prob, outputs
+
+    def get_entropy(self, role: str = "") -> torch.Tensor:
+        """Entropy ``(B,)`` of the last distribution (0 before any ``act``)."""
+        return self._zero_entropy() if self._mg_distribution is None else self._mg_distribution.entropy().to(self.device)
+
+    def get_log_std(self, role: str = "") -> Optional[torch.Tensor]:
+        return None if self._mg_distribution is None else self._mg_log_std.expand_as(self._mg_distribution.mean)
+
+    def distribution(self, role: str = "") -> Optional[MultivariateNormal]:
+        return self._mg_distribution
+
+
+def _categorical(net_output: torch.Tensor, unnormalized_log_prob: bool) -> Categorical:
+    if unnormalized_log_prob:
+        return Categorical(logits=net_output, validate_args=False)
+    return Categorical(probs=net_output, validate_args=False)
+
+
+class CategoricalMixin(CategoricalMixinBase, _TorchMixinState):
+    """Categorical policy over a Discrete action space: ``compute`` returns ``(net_output (B, n), outputs)``."""
+
+    def act(self, inputs: Mapping[str, Any], role: str = "") -> tuple[torch.Tensor, torch.Tensor, dict]:
+        net_output, outputs = self.compute(inputs, role)
+        self._c_distribution = _categorical(net_output, self._c_unnormalized_log_prob)
+        actions = self._c_distribution.sample()
+        log_prob = self._c_distribution.log_prob(inputs.get("taken_actions", actions).reshape(-1))
+        outputs["net_output"] = net_output
+        outputs["entropy"] = self._c_distribution.entropy()
+        return actions.unsqueeze(-1), log_prob.unsqueeze(-1), outputs
+
+    def get_entropy(self, role: str = "") -> torch.Tensor:
+        """Entropy ``(B,)`` of the last distribution (0 before any ``act``)."""
+        return self._zero_entropy() if self._c_distribution is None else self._c_distribution.entropy().to(self.device)
+
+    def distribution(self, role: str = "") -> Optional[Categorical]:
+        return self._c_distribution
+
+
+class MultiCategoricalMixin(MultiCategoricalMixinBase, _TorchMixinState):
+    """One categorical per sub-action of a MultiDiscrete space: ``compute`` returns ``(net_output, outputs)``."""
+
+    def act(self, inputs: Mapping[str, Any], role: str = "") -> tuple[torch.Tensor, torch.Tensor, dict]:
+        net_output, outputs = self.compute(inputs, role)
+        chunks = torch.split(net_output, self._mc_sizes, dim=-1)
+        self._mc_distribution = [_categorical(chunk, self._mc_unnormalized_log_prob) for chunk in chunks]
+        actions = torch.stack([d.sample() for d in self._mc_distribution], dim=-1)
+        taken_actions = inputs.get("taken_actions", actions).reshape(actions.shape[0], -1)
+        log_prob = torch.stack([d.log_prob(taken_actions[:, i]) for i, d in enumerate(self._mc_distribution)], dim=-1)
+        outputs["net_output"] = net_output
+        outputs["entropy"] = self.get_entropy(role)
+        return actions, reduce_log_prob(log_prob, self._mc_reduction, actions.ndim), outputs
+
+    def get_entropy(self, role: str = "") -> torch.Tensor:
+        """Sub-action entropies reduced to ``(B, 1)`` (``(B, k)`` for ``"none"``); 0 before any ``act``."""
+        if self._mc_distribution is None:
+            return self._zero_entropy()
+        entropy = torch.stack([d.entropy().to(self.device) for d in self._mc_distribution], dim=-1)
+        return reduce_log_prob(entropy, self._mc_reduction, 2)
+
+    def distribution(self, role: str = "") -> Optional[Categorical]:
+        """The first sub-action's distribution (as skrl 1.4.3)."""
+        return None if self._mc_distribution is None else self._mc_distribution[0]
+
+
+class DeterministicMixin(DeterministicMixinBase, _TorchMixinState):
+    """Deterministic output (values, critics, deterministic policies): ``compute`` returns ``(output, outputs)``."""
+
+    def act(self, inputs: Mapping[str, Any], role: str = "") -> tuple[torch.Tensor, None, dict]:
+        actions, outputs = self.compute(inputs, role)
+        return _clip(actions, self._d_clip), None, outputs

@@ -1,0 +1,188 @@
+"""Models and mixins on both backends: the documented examples, the output table (4.8), errors and utilities."""
+
+import gymnasium
+import numpy as np
+import pytest
+from model_harness import harness, spaces
+
+NETWORK = [{"name": "net", "input": "STATES", "layers": [8], "activations": "elu"}]
+BATCH = 5
+
+
+def spec_policy(backend: str):
+    """The user model of the docs for each backend, written as a 1.4.3 user writes it."""
+    if backend == "jax":
+        import flax.linen as nn
+        import jax.numpy as jnp
+
+        from skrl.models.jax import GaussianMixin, Model
+
+        class Policy(GaussianMixin, Model):
+            def __init__(self, observation_space, action_space, device=None, clip_actions=False, **kwargs):
+                Model.__init__(self, observation_space, action_space, device, **kwargs)
+                GaussianMixin.__init__(self, clip_actions)
+
+            @nn.compact
+            def __call__(self, inputs, role):
+                x = nn.elu(nn.Dense(32)(inputs["states"]))
+                return nn.Dense(self.num_actions)(x), self.param("log_std", lambda _: jnp.zeros(self.num_actions)), {}
+
+        return Policy
+    import torch
+    import torch.nn as nn
+
+    from skrl.models.torch import GaussianMixin, Model
+
+    class Policy(GaussianMixin, Model):
+        def __init__(self, observation_space, action_space, device=None, clip_actions=False, clip_log_std=True,
+                     min_log_std=-20, max_log_std=2, reduction="sum"):
+            Model.__init__(self, observation_space, action_space, device)
+            GaussianMixin.__init__(self, clip_actions, clip_log_std, min_log_std, max_log_std, reduction)
+            self.net = nn.Sequential(nn.Linear(self.num_observations, 32), nn.ELU(), nn.Linear(32, self.num_actions))
+            self.log_std_parameter = nn.Parameter(torch.zeros(self.num_actions))
+
+        def compute(self, inputs, role):
+            return self.net(inputs["states"]), self.log_std_parameter, {}
+
+    return Policy
+
+
+def test_documented_user_model_runs(backend):
+    h = harness(backend)
+    observation_space, action_space = spaces("box")
+    policy = spec_policy(backend)(observation_space, action_space, clip_actions=True)
+    policy.init_state_dict("policy")
+    actions, log_prob, outputs = h.act(policy, {"states": np.random.rand(BATCH, 4).astype(np.float32)}, "policy")
+    assert actions.shape == (BATCH, 3) and log_prob.shape == (BATCH, 1)
+    assert np.all(actions <= 1) and np.all(actions >= -1)
+    assert outputs["mean_actions"].shape == (BATCH, 3) and outputs["entropy"].shape == (BATCH, 3)
+
+
+# mixin, action space, options, actions shape, actions dtype kind, log_prob shape, output keys, entropy shape
+MIXIN_TABLE = [
+    ("gaussian", "box", {}, (BATCH, 3), "f", (BATCH, 1), {"mean_actions"}, (BATCH, 3)),
+    ("gaussian", "box", {"reduction": "none"}, (BATCH, 3), "f", (BATCH, 3), {"mean_actions"}, (BATCH, 3)),
+    ("gaussian", "discrete", {}, (BATCH, 4), "f", (BATCH, 1), {"mean_actions"}, (BATCH, 4)),
+    ("categorical", "discrete", {}, (BATCH, 1), "i", (BATCH, 1), {"net_output"}, (BATCH,)),
+    ("categorical", "discrete", {"unnormalized_log_prob": False}, (BATCH, 1), "i", (BATCH, 1), {"net_output"}, (BATCH,)),
+    ("multicategorical", "multidiscrete", {}, (BATCH, 2), "i", (BATCH, 1), {"net_output"}, (BATCH, 1)),
+    ("multicategorical", "multidiscrete", {"reduction": "none"}, (BATCH, 2), "i", (BATCH, 2), {"net_output"}, (BATCH, 2)),
+    ("deterministic", "box", {"clip_actions": True}, (BATCH, 3), "f", None, set(), None),
+]
+BACKEND_KEYS = {"jax": {"gaussian": {"log_std", "stddev"}, "categorical": {"stddev"}, "multicategorical": {"stddev"}}}
+
+
+@pytest.mark.parametrize("mixin, kind, options, shape, dtype_kind, log_prob_shape, keys, entropy_shape", MIXIN_TABLE)
+def test_mixin_outputs(backend, mixin, kind, options, shape, dtype_kind, log_prob_shape, keys, entropy_shape):
+    h = harness(backend)
+    observation_space, action_space = spaces(kind)
+    output = "softmax(ACTIONS)" if options.get("unnormalized_log_prob") is False else "ACTIONS"
+    model = getattr(h.instantiators, f"{mixin}_model")(observation_space, action_space, network=NETWORK,
+                                                          output=output, **options)
+    model.init_state_dict("model")
+    actions, log_prob, outputs = h.act(model, {"states": np.random.rand(BATCH, 4).astype(np.float32)})
+    assert actions.shape == shape and actions.dtype.kind == dtype_kind
+    assert (log_prob is None and log_prob_shape is None) or log_prob.shape == log_prob_shape
+    expected_keys = keys | BACKEND_KEYS.get(backend, {}).get(mixin, set()) | ({"entropy"} if entropy_shape else set())
+    assert set(outputs) == expected_keys
+    if entropy_shape:
+        assert outputs["entropy"].shape == entropy_shape and np.all(np.isfinite(outputs["entropy"]))
+    if mixin == "deterministic":
+        assert np.all(np.abs(actions) <= 1)
+
+
+def test_torch_multivariate_gaussian_and_entropy_before_act():
+    import torch
+
+    observation_space, action_space = spaces("box")
+    model = harness("torch").instantiators.multivariate_gaussian_model(observation_space, action_space,
+                                                                      network=NETWORK, output="ACTIONS")
+    model.init_state_dict("policy")
+    assert float(model.get_entropy()) == 0.0 and model.distribution() is None
+    actions, log_prob, _ = model.act({"states": torch.rand(BATCH, 4)})
+    assert actions.shape == (BATCH, 3) and log_prob.shape == (BATCH, 1)
+    assert model.get_entropy().shape == (BATCH,) and model.get_log_std().shape == (BATCH, 3)
+
+
+def test_taken_actions_give_their_log_prob(backend):
+    h = harness(backend)
+    observation_space, action_space = spaces("discrete")
+    model = h.instantiators.categorical_model(observation_space, action_space, network=NETWORK, output="ACTIONS")
+    model.init_state_dict("policy")
+    states = np.random.rand(BATCH, 4).astype(np.float32)
+    taken = np.array([[0], [1], [2], [3], [0]])
+    _, log_prob, outputs = h.act(model, {"states": states, "taken_actions": taken})
+    logits = outputs["net_output"]
+    expected = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    np.testing.assert_allclose(log_prob[:, 0], expected[np.arange(BATCH), taken[:, 0]], atol=1e-5)
+
+
+def test_invalid_options_raise(backend):
+    h = harness(backend)
+    observation_space, action_space = spaces("box")
+    with pytest.raises(ValueError, match="reduction must be one of 'mean', 'sum', 'prod' or 'none'.*'max'"):
+        h.instantiators.gaussian_model(observation_space, action_space, reduction="max", network=NETWORK, output="ACTIONS")
+    with pytest.raises(ValueError, match="MultiDiscrete"):
+        h.instantiators.multicategorical_model(observation_space, action_space, network=NETWORK, output="ACTIONS")
+    model = h.instantiators.deterministic_model(observation_space, action_space, network=NETWORK, output="ACTIONS")
+    with pytest.raises(ValueError, match="Invalid mode.*'training'"):
+        model.set_mode("training")
+
+
+@pytest.mark.parametrize("space, shape, kind", [
+    (gymnasium.spaces.Box(-2, 2, (3,)), (BATCH, 3), "f"),
+    (gymnasium.spaces.Discrete(4), (BATCH, 1), "i"),
+    (gymnasium.spaces.MultiDiscrete([2, 3]), (BATCH, 2), "i"),
+])
+def test_random_act(backend, space, shape, kind):
+    h = harness(backend)
+    model = h.instantiators.deterministic_model(spaces("box")[0], space, network=NETWORK, output="ONE")
+    actions, log_prob, outputs = model.random_act({"states": h.array(np.zeros((BATCH, 4), np.float32))})
+    actions = h.numpy(actions)
+    assert actions.shape == shape and actions.dtype.kind == kind and log_prob is None and outputs == {}
+    assert np.all(actions >= space.low if kind == "f" else actions >= 0)
+
+
+def test_random_act_unsupported_space(backend):
+    from skrl.common.models import UnsupportedActionSpaceError
+
+    h = harness(backend)
+    model = h.instantiators.deterministic_model(spaces("box")[0], gymnasium.spaces.MultiBinary(2), network=NETWORK,
+                                                output="ONE")
+    with pytest.raises(UnsupportedActionSpaceError, match="not supported") as error:
+        model.random_act({"states": h.array(np.zeros((2, 4), np.float32))})
+    assert isinstance(error.value, NotImplementedError)
+
+
+def test_update_and_init_parameters(backend):
+    h = harness(backend)
+    observation_space, action_space = spaces("box")
+    source, target = (h.instantiators.deterministic_model(observation_space, action_space, network=NETWORK,
+                                                          output="ONE") for _ in range(2))
+    for model in (source, target):
+        model.init_state_dict("value")
+    source.init_biases()
+    assert all(np.all(v == 0) for k, v in h.params(source).items() if k.endswith("bias"))
+    before = h.params(target)
+    target.update_parameters(source, polyak=0.25)
+    for key, value in h.params(target).items():
+        np.testing.assert_allclose(value, 0.75 * before[key] + 0.25 * h.params(source)[key], atol=1e-6)
+    target.update_parameters(source)
+    assert all(np.array_equal(v, h.params(source)[k]) for k, v in h.params(target).items())
+
+
+def test_jax_act_is_traceable_with_a_key():
+    import jax
+
+    observation_space, action_space = spaces("box")
+    policy = spec_policy("jax")(observation_space, action_space)
+    policy.init_state_dict("policy")
+    states = np.random.rand(BATCH, 4).astype(np.float32)
+    act = jax.jit(lambda params, key: policy.act({"states": states, "key": key}, "policy", params)[0])
+    first = act(policy.state_dict.params, jax.random.PRNGKey(1))
+    assert np.array_equal(first, act(policy.state_dict.params, jax.random.PRNGKey(1)))
+    assert not np.array_equal(first, act(policy.state_dict.params, jax.random.PRNGKey(2)))
+    assert policy._g_prng.counter == 0
+    inputs = {"states": states}
+    a1, a2 = policy.act(inputs, "policy")[0], policy.act({"states": states}, "policy")[0]
+    assert "key" in inputs and policy._g_prng.counter == 2 and not np.array_equal(a1, a2)
