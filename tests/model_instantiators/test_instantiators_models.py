@@ -117,6 +117,8 @@ def test_deprecated_arguments(backend):
     first_layer = {"torch": ("net_container.0.weight", (32, 7)), "jax": ("params/net_container/layers_0/kernel", (7, 32))}
     key, shape = first_layer[backend]
     assert h.params(model)[key].shape == shape and len(h.params(model)) == 6
+    with pytest.raises(ValueError, match="no 'taken_actions'"):
+        h.act(model, {"states": states})
 
 
 CONV = [{"conv2d": {"out_channels": 4, "kernel_size": 3, "stride": 1, "padding": "valid"}}, "flatten", 8]

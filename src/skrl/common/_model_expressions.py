@@ -56,6 +56,8 @@ class ExpressionScope:
     def token(self, name: str) -> Any:
         if name in ("STATES", "OBSERVATIONS"):
             return self.states
+        if "ACTIONS" in name and self.taken_actions is None:
+            raise ValueError(f"The network input uses {name}, but the inputs have no 'taken_actions'")
         if name == "ACTIONS":
             return self.taken_actions
         if name in ("STATES_ACTIONS", "OBSERVATIONS_ACTIONS"):

@@ -32,7 +32,8 @@ class _PrngStream:
     """Per-mixin fallback randomness: ``fold_in(key at construction, call counter)``."""
 
     def __init__(self) -> None:
-        self.key = config.jax.key
+        with jax.ensure_compile_time_eval():  # Flax re-runs constructors while tracing: keep the config key concrete
+            self.key = config.jax.key
         self.counter = 0
 
     def key_for(self, inputs: MutableMapping[str, Any]) -> jax.Array:

@@ -43,7 +43,7 @@ def _describe(leaf: Any) -> Optional[tuple]:
     return (tuple(np.shape(leaf)), str(leaf.dtype)) if hasattr(leaf, "shape") else None
 
 
-def read_params_file(path: str) -> Any:
+def _read_params_file(path: str) -> Any:
     """Parameters saved by ``Model.save``: an orbax directory, raw flax msgpack bytes (skrl 1.4.3
     ``Model.save``) or a skrl 1.4.3 pickle holding those bytes (a separately stored checkpoint module)."""
     if os.path.isdir(path):
@@ -171,7 +171,7 @@ class Model(nn.Module):
 
         Raises ``CheckpointMismatchError`` listing missing/unexpected keys and shape differences.
         """
-        saved = flatten_tree(read_params_file(path), separator="/")
+        saved = flatten_tree(_read_params_file(path), separator="/")
         expected = flatten_tree(self.state_dict.params, separator="/")
         check_state_matches(describe_leaves(saved, _describe), describe_leaves(expected, _describe),
                             f"model {type(self).__name__}")
