@@ -4,8 +4,8 @@ Importing ``skrl`` imports neither torch nor jax: the backend-specific parts of
 ``skrl.config`` load their framework on first use.
 """
 
-from skrl._logging import logger
 from skrl._config import config
+from skrl._logging import logger
 
 try:
     import importlib.metadata as _metadata

@@ -66,11 +66,12 @@ def build_agent(env: Any, backend: str, cfg_overrides: dict, memory_size: Option
                                               network=NETWORK, output="ONE")
     for role, model in (("policy", policy), ("value", value)):
         model.init_state_dict(role)
-    from skrl.common.ppo import PPO_DEFAULT_CONFIG  # noqa: F401  (documents where the keys come from)
-
     scaler = importlib.import_module(f"skrl.resources.preprocessors.{backend}").RunningStandardScaler
+    scheduler = importlib.import_module(f"skrl.resources.schedulers.{backend}").KLAdaptiveLR
     cfg = {**JOB_PPO_CONFIG, "state_preprocessor": scaler,
-           "state_preprocessor_kwargs": {"size": env.observation_space, "device": device}, **cfg_overrides}
+           "state_preprocessor_kwargs": {"size": env.observation_space, "device": device},
+           "learning_rate_scheduler": scheduler, "learning_rate_scheduler_kwargs": {"kl_threshold": 0.008},
+           **cfg_overrides}
     memory = _module("memories", backend).RandomMemory(memory_size=memory_size or cfg["rollouts"],
                                                        num_envs=env.num_envs, device=device)
     ppo = importlib.import_module(f"skrl.agents.{backend}.ppo").PPO

@@ -5,8 +5,6 @@ import pathlib
 
 import gymnasium
 import numpy as np
-import pytest
-
 from builders import module, to_numpy
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "skrl-1.4.3"  # copied from shared/fixtures

@@ -4,8 +4,8 @@ import os
 
 import numpy as np
 import pytest
-
 from builders import make_ppo, module, ppo_models, read_events, to_numpy, trainer, wrapped_gym_env
+
 from skrl.common.errors import CheckpointMismatchError, UnknownConfigKeyError
 
 PPO_TAGS = {
@@ -51,9 +51,9 @@ def test_store_separately_writes_one_file_per_module(backend, tmp_path):
     ext = ".pt" if backend == "torch" else ""
     names = set(os.listdir(os.path.join(agent.experiment_dir, "checkpoints")))
     optimizers = ["optimizer"] if backend == "torch" else ["policy_optimizer", "value_optimizer"]
-    for module in ["policy", "value", *optimizers, "state_preprocessor"]:
-        assert f"{module}_200{ext}" in names
-        assert f"best_{module}{ext}" in names
+    for name in ["policy", "value", *optimizers, "state_preprocessor"]:
+        assert f"{name}_200{ext}" in names
+        assert f"best_{name}{ext}" in names
 
 
 def test_write_interval_zero_disables_tracking(backend, tmp_path):

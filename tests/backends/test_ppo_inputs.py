@@ -2,10 +2,9 @@
 
 import gymnasium
 import numpy as np
+from builders import make_ppo, module, trainer, wrapped_random_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from builders import make_ppo, module, trainer, wrapped_random_env
 
 unit = st.floats(0, 1, allow_nan=False)
 

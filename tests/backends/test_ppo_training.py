@@ -1,9 +1,9 @@
 """PPO learns: CartPole-v1, 8 envs, at most 100,000 transitions, mean deterministic return >= 475, both backends."""
 
+from builders import trainer
+
 from skrl._cli import build_agent, evaluate, make_env
 from skrl.utils import set_seed
-
-from builders import trainer
 
 
 def test_ppo_solves_cartpole_within_100k_transitions(backend, tmp_path):

@@ -3,7 +3,6 @@
 import gymnasium
 import numpy as np
 import pytest
-
 from builders import make_ppo, wrapped_gym_env
 
 torch = pytest.importorskip("torch")

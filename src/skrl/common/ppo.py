@@ -96,6 +96,42 @@ class PPOSchedule:
     default_config = PPO_DEFAULT_CONFIG
     _tensors_names = ["states", "actions", "log_prob", "values", "returns", "advantages"]
 
+    def __init__(self, models: Mapping[str, Any], memory: Any = None, observation_space: Any = None,
+                 action_space: Any = None, device: Any = None, cfg: Optional[Mapping[str, Any]] = None) -> None:
+        super().__init__(models=models, memory=memory, observation_space=observation_space,
+                         action_space=action_space, device=device, cfg=cfg)
+        self._setup_ppo()
+        self.policy = self.models.get("policy")
+        self.value = self.models.get("value")
+        self.checkpoint_modules["policy"] = self.policy
+        self.checkpoint_modules["value"] = self.value
+        self._ppo_build_optimizers()
+        self._register_preprocessor("state_preprocessor", "_state_preprocessor")
+        self._register_preprocessor("value_preprocessor", "_value_preprocessor")
+
+    def init(self, trainer_cfg: Optional[Mapping[str, Any]] = None) -> None:
+        """Resolve the data-layer intervals, put the models in eval mode and create the rollout tensors."""
+        super().init(trainer_cfg=trainer_cfg)
+        self.set_mode("eval")
+        self._create_memory_tensors()
+
+    def record_transition(self, states: Any, actions: Any, rewards: Any, next_states: Any, terminated: Any,
+                          truncated: Any, infos: Any, timestep: int, timesteps: int) -> None:
+        """Episode statistics (base class), then, when training, store the transition with its value estimate."""
+        super().record_transition(states, actions, rewards, next_states, terminated, truncated, infos, timestep, timesteps)
+        if self.memory is None or not self.training:
+            return
+        self._current_next_states = next_states
+        if self._rewards_shaper is not None:
+            rewards = self._rewards_shaper(rewards, timestep, timesteps)
+        values = self._ppo_values_of(states)
+        if self._ppo.time_limit_bootstrap:
+            rewards = rewards + self._discount_factor * values * truncated
+        for memory in [self.memory, *self.secondary_memories]:
+            memory.add_samples(states=states, actions=actions, rewards=rewards, next_states=next_states,
+                               terminated=terminated, truncated=truncated, log_prob=self._current_log_prob,
+                               values=values)
+
     def _setup_ppo(self) -> None:
         self._ppo = PPOConfig.from_dict(self.cfg)
         self._rollouts = self._ppo.rollouts
@@ -174,6 +210,12 @@ class PPOSchedule:
     # hooks (backend) -------------------------------------------------------------------------------------------
     _float_dtype: Any = None
     _bool_dtype: Any = None
+
+    def _ppo_build_optimizers(self) -> None:
+        raise NotImplementedError
+
+    def _ppo_values_of(self, states: Any) -> Any:
+        raise NotImplementedError
 
     def _ppo_compute_advantages(self) -> None:
         raise NotImplementedError

@@ -7,7 +7,7 @@ Nothing here syncs with the host per env step beyond handing the actions to a ho
 from __future__ import annotations
 
 import functools
-from typing import Any, Mapping, Optional
+from typing import Any, Optional
 
 import jax
 import jax.numpy as jnp
@@ -65,27 +65,14 @@ class PPO(PPOSchedule, Agent):
     _float_dtype = np.float32
     _bool_dtype = np.bool_
 
-    def __init__(self, models: Mapping[str, Any], memory: Any = None, observation_space: Any = None,
-                 action_space: Any = None, device: Any = None, cfg: Optional[Mapping[str, Any]] = None) -> None:
-        super().__init__(models=models, memory=memory, observation_space=observation_space,
-                         action_space=action_space, device=device, cfg=cfg)
-        self._setup_ppo()
-        self._jax = config.jax.backend == "jax"
-        self.policy = self.models.get("policy")
-        self.value = self.models.get("value")
-        self.checkpoint_modules["policy"] = self.policy
-        self.checkpoint_modules["value"] = self.value
-        self._build_optimizers()
-        self._register_preprocessor("state_preprocessor", "_state_preprocessor")
-        self._register_preprocessor("value_preprocessor", "_value_preprocessor")
-        self._key = jax.random.fold_in(config.jax.key, 0x5350)  # the agent's own stream, split inside jit
-        self._current_values: Any = None
-        self._jitted: dict[str, Any] = {}
-
-    def _build_optimizers(self) -> None:
+    def _ppo_build_optimizers(self) -> None:
         from skrl.resources.optimizers.jax import Adam
         from skrl.resources.schedulers.jax import KLAdaptiveLR, kl_adaptive
 
+        self._jax = config.jax.backend == "jax"
+        self._key = jax.random.fold_in(config.jax.key, 0x5350)  # the agent's own stream, split inside jit
+        self._current_values: Any = None
+        self._jitted: dict[str, Any] = {}
         factory = self.cfg["learning_rate_scheduler"]
         self._kl_schedule = factory is KLAdaptiveLR or factory is kl_adaptive
         self.scheduler = factory(**self.cfg["learning_rate_scheduler_kwargs"]) if factory else None
@@ -98,11 +85,6 @@ class PPO(PPOSchedule, Agent):
                 self.value_optimizer = Adam(model=self.value, lr=self._learning_rate, grad_norm_clip=clip, scale=self._scaled)
             self.checkpoint_modules["policy_optimizer"] = self.policy_optimizer
             self.checkpoint_modules["value_optimizer"] = self.value_optimizer
-
-    def init(self, trainer_cfg: Optional[Mapping[str, Any]] = None) -> None:
-        super().init(trainer_cfg=trainer_cfg)
-        self.set_mode("eval")
-        self._create_memory_tensors()
 
     # ---- jitted functions (built once per agent: the models' apply functions are closed over) ----------------
 
@@ -165,25 +147,12 @@ class PPO(PPOSchedule, Agent):
         self._current_values = None
         return actions, self._current_log_prob, outputs
 
-    def record_transition(self, states: Any, actions: Any, rewards: Any, next_states: Any, terminated: Any,
-                          truncated: Any, infos: Any, timestep: int, timesteps: int) -> None:
-        super().record_transition(states, actions, rewards, next_states, terminated, truncated, infos, timestep, timesteps)
-        if self.memory is None or not self.training:
-            return
-        self._current_next_states = next_states
-        if self._rewards_shaper is not None:
-            rewards = self._rewards_shaper(rewards, timestep, timesteps)
-        values = self._current_values
+    def _ppo_values_of(self, states: Any) -> Any:
+        values, self._current_values = self._current_values, None  # computed by act() in the same jitted call
         if values is None:
             values = self._value_function()(self.value.state_dict.params, self._stats(), states)
             values = values if self._jax else np.asarray(values)
-        if self._ppo.time_limit_bootstrap:
-            rewards = rewards + self._discount_factor * values * truncated
-        for memory in [self.memory, *self.secondary_memories]:
-            memory.add_samples(states=states, actions=actions, rewards=rewards, next_states=next_states,
-                               terminated=terminated, truncated=truncated, log_prob=self._current_log_prob,
-                               values=values)
-        self._current_values = None
+        return values
 
     # ---- update hooks --------------------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any, Mapping, Optional
+from typing import Any, Optional
 
 import torch
 import torch.nn.functional as F
@@ -33,33 +33,19 @@ class PPO(PPOSchedule, Agent):
     _float_dtype = torch.float32
     _bool_dtype = torch.bool
 
-    def __init__(self, models: Mapping[str, Any], memory: Any = None, observation_space: Any = None,
-                 action_space: Any = None, device: Any = None, cfg: Optional[Mapping[str, Any]] = None) -> None:
-        super().__init__(models=models, memory=memory, observation_space=observation_space,
-                         action_space=action_space, device=device, cfg=cfg)
-        self._setup_ppo()
-        self.policy = self.models.get("policy")
-        self.value = self.models.get("value")
-        self.checkpoint_modules["policy"] = self.policy
-        self.checkpoint_modules["value"] = self.value
+    def _ppo_build_optimizers(self) -> None:
         self._device_type = torch.device(self.device).type
         self.scaler = torch.amp.GradScaler(device=self._device_type, enabled=self._ppo.mixed_precision)
         self.optimizer, self.scheduler = None, None
-        if self.policy is not None and self.value is not None:
-            self._parameters = list(self.policy.parameters()) if self.policy is self.value else \
-                list(itertools.chain(self.policy.parameters(), self.value.parameters()))
-            self.optimizer = torch.optim.Adam(self._parameters, lr=self._learning_rate)
-            scheduler = self.cfg["learning_rate_scheduler"]
-            if scheduler:
-                self.scheduler = scheduler(self.optimizer, **self.cfg["learning_rate_scheduler_kwargs"])
-            self.checkpoint_modules["optimizer"] = self.optimizer
-        self._register_preprocessor("state_preprocessor", "_state_preprocessor")
-        self._register_preprocessor("value_preprocessor", "_value_preprocessor")
-
-    def init(self, trainer_cfg: Optional[Mapping[str, Any]] = None) -> None:
-        super().init(trainer_cfg=trainer_cfg)
-        self.set_mode("eval")
-        self._create_memory_tensors()
+        if self.policy is None or self.value is None:
+            return
+        self._parameters = list(self.policy.parameters()) if self.policy is self.value else \
+            list(itertools.chain(self.policy.parameters(), self.value.parameters()))
+        self.optimizer = torch.optim.Adam(self._parameters, lr=self._learning_rate)
+        scheduler = self.cfg["learning_rate_scheduler"]
+        if scheduler:
+            self.scheduler = scheduler(self.optimizer, **self.cfg["learning_rate_scheduler_kwargs"])
+        self.checkpoint_modules["optimizer"] = self.optimizer
 
     def _autocast(self) -> Any:
         return torch.autocast(device_type=self._device_type, enabled=self._ppo.mixed_precision)
@@ -76,23 +62,10 @@ class PPO(PPOSchedule, Agent):
         self._current_log_prob = log_prob
         return actions, log_prob, outputs
 
-    def record_transition(self, states: Any, actions: Any, rewards: Any, next_states: Any, terminated: Any,
-                          truncated: Any, infos: Any, timestep: int, timesteps: int) -> None:
-        super().record_transition(states, actions, rewards, next_states, terminated, truncated, infos, timestep, timesteps)
-        if self.memory is None or not self.training:
-            return
-        self._current_next_states = next_states
-        if self._rewards_shaper is not None:
-            rewards = self._rewards_shaper(rewards, timestep, timesteps)
+    def _ppo_values_of(self, states: torch.Tensor) -> torch.Tensor:
         with torch.no_grad(), self._autocast():
             values, _, _ = self.value.act({"states": self._state_preprocessor(states)}, role="value")
-            values = self._value_preprocessor(values, inverse=True)
-        if self._ppo.time_limit_bootstrap:
-            rewards = rewards + self._discount_factor * values * truncated
-        for memory in [self.memory, *self.secondary_memories]:
-            memory.add_samples(states=states, actions=actions, rewards=rewards, next_states=next_states,
-                               terminated=terminated, truncated=truncated, log_prob=self._current_log_prob,
-                               values=values)
+            return self._value_preprocessor(values, inverse=True)
 
     # ---- update hooks ----------------------------------------------------------------------------------------
 
