@@ -36,6 +36,11 @@ from skrl.common.tracking import (
 
 AGENT_DEFAULT_CONFIG: dict[str, Any] = {"experiment": EXPERIMENT_DEFAULT_CONFIG}
 
+#: checkpoint entry holding what exact resume needs besides the modules (counters, timestep, RNG, statistics).
+#: skrl 1.4.3 loaders skip it with a warning; our loaders restore it.
+AGENT_STATE_KEY = "agent_state"
+AGENT_STATE_FORMAT = 1
+
 
 class AgentCore:
     """Base of every agent: holds models, memory and the experiment data layer (tracking and checkpoints)."""
@@ -218,16 +223,33 @@ class AgentCore:
             self._write_state(dict(states) if module is None else states[module], path)
 
     def write_checkpoint(self, timestep: Optional[int], timesteps: int) -> None:
-        """Write ``agent_<t>`` (or one ``<module>_<t>`` per module) and, if it improved, the best model."""
-        self._write_group(self._module_states(), checkpoint_tag(timestep), best=False)
+        """Write ``agent_<t>`` (or one ``<module>_<t>`` per module) and, if it improved, the best model.
+
+        Besides the modules, the checkpoint holds an ``agent_state`` entry (timestep, counters, RNG states, episode
+        statistics) so that loading it and training again continues exactly where this run was.
+        """
+        states = self._module_states()
+        states[AGENT_STATE_KEY] = self._encode_host_tree(self._agent_state(timestep))
+        self._write_group(states, checkpoint_tag(timestep), best=False)
         self._last_checkpoint = timestep
         if not self._best.saved and self._best.state is not None:
             self._write_group(self._best.state, "", best=True)
             self._best.saved = True
 
+    def on_loop_end(self, timestep: Optional[int], timesteps: int) -> None:
+        """Called by the trainer when its loop ends, normally or not (Ctrl-C, error): ``timestep`` is the last
+        completed 0-based timestep (None if none). Writes a final checkpoint unless that step already has one."""
+        if timestep is None or not self.training or not self._initialized:
+            return
+        step = timestep + 1
+        if isinstance(self.checkpoint_interval, int) and self.checkpoint_interval > 0 and self._last_checkpoint != step:
+            self.write_checkpoint(step, timesteps)
+
     def save(self, path: str) -> None:
-        """Write every checkpoint module to ``path`` as one grouped checkpoint."""
-        self._write_state(self._module_states(), path)
+        """Write every checkpoint module (and the resume state) to ``path`` as one grouped checkpoint."""
+        states = self._module_states()
+        states[AGENT_STATE_KEY] = self._encode_host_tree(self._agent_state(self._last_checkpoint))
+        self._write_state(states, path)
 
     def load(self, path: str) -> None:
         """Load a grouped checkpoint (ours or skrl 1.4.3's) into this agent's modules, on this agent's device.
@@ -240,7 +262,10 @@ class AgentCore:
             raise CheckpointFileError(f"{path!r} is not an agent checkpoint: expected a dict of module states, "
                                       f"got {type(states).__name__}")
         problems, plan = [], []
+        agent_state = states.get(AGENT_STATE_KEY)
         for name, state in states.items():
+            if name == AGENT_STATE_KEY:
+                continue
             module = self.checkpoint_modules.get(name)
             if module is None:
                 logger.warning(f"Skipping module {name!r} of the checkpoint: the agent doesn't have such an instance")
@@ -256,7 +281,57 @@ class AgentCore:
             logger.warning(f"The checkpoint {path!r} has no state for: {', '.join(missing)} (left unchanged)")
         for name, module, state in plan:
             self._replace_module(name, module, self._load_module_state(module, state))
+        if agent_state is not None:
+            self._restore_agent_state(self._decode_host_tree(agent_state))
         self.set_mode("eval")
+
+    # ---- resume state --------------------------------------------------------------------------------------
+
+    def _agent_state(self, timestep: Optional[int]) -> dict[str, Any]:
+        """Host (NumPy / Python) values that exact resume needs, besides the modules."""
+        from skrl import __version__
+        from skrl.common.rng_state import capture_python_rngs
+
+        stats = self._fetch_tree(self._episode_stats) if self._episode_stats is not None else {}
+        tracking = {str(i): {"tag": tag, "values": np.asarray([float(np.asarray(v).mean()) for v in self._fetch_many(values)])}
+                    for i, (tag, values) in enumerate((t, v) for t, v in self.tracking_data.items() if v)}
+        return {
+            "format": AGENT_STATE_FORMAT, "skrl_version": __version__, "agent": type(self).__name__,
+            "timestep": -1 if timestep is None else int(timestep),
+            "algorithm": self._algorithm_state(),
+            "rng": {**capture_python_rngs(), **self._backend_rng_state()},
+            "episode_stats": stats, "tracking": tracking,
+            "best": {"timestep": int(self._best.timestep), "reward": float(self._best.reward)},
+        }
+
+    def _restore_agent_state(self, state: Mapping[str, Any]) -> None:
+        from skrl.common.rng_state import restore_python_rngs
+
+        if int(state.get("format", 0)) > AGENT_STATE_FORMAT:
+            logger.warning(f"The checkpoint's agent state has format {state.get('format')}, newer than this skrl "
+                           f"reads ({AGENT_STATE_FORMAT}); counters and RNG states are not restored")
+            return
+        timestep = int(state.get("timestep", -1))
+        self.resume_timestep = max(timestep, 0)
+        self._last_checkpoint = timestep if timestep >= 0 else None
+        self._restore_algorithm_state(state.get("algorithm", {}))
+        restore_python_rngs(state.get("rng", {}))
+        self._restore_backend_rng_state(state.get("rng", {}))
+        stats = state.get("episode_stats") or {}
+        self._episode_stats = self._stats_from_host(stats) if stats else None
+        self.tracking_data.clear()
+        for entry in (state.get("tracking") or {}).values():  # tags hold "/", so they are values, not keys
+            for value in np.asarray(entry["values"]).reshape(-1):
+                self.tracking_data.record(str(entry["tag"]), float(value))
+        best = state.get("best") or {}
+        self._best.timestep, self._best.reward = int(best.get("timestep", 0)), float(best.get("reward", float("-inf")))
+
+    def _algorithm_state(self) -> dict[str, Any]:
+        """Algorithm counters (e.g. PPO's rollout counter and learning rate); algorithms override."""
+        return {}
+
+    def _restore_algorithm_state(self, state: Mapping[str, Any]) -> None:
+        """Inverse of ``_algorithm_state``."""
 
     def _replace_module(self, name: str, old: Any, new: Any) -> None:
         """Immutable modules (JAX optimizers) come back as new objects: rebind every reference to the old one."""
@@ -304,6 +379,23 @@ class AgentCore:
 
     def _stats_init(self, rewards: Any, like: Any = None) -> Any:
         raise NotImplementedError
+
+    def _stats_from_host(self, host: Mapping[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def _backend_rng_state(self) -> dict[str, Any]:
+        return {}
+
+    def _restore_backend_rng_state(self, state: Mapping[str, Any]) -> None:
+        """Restore the framework's generators (torch) or the agent's PRNG key (JAX)."""
+
+    def _encode_host_tree(self, tree: Any) -> Any:
+        """Make a tree of NumPy/Python values storable by this backend's checkpoint format."""
+        return tree
+
+    def _decode_host_tree(self, tree: Any) -> Any:
+        """Inverse of ``_encode_host_tree``: NumPy arrays and Python values."""
+        return tree
 
     def _stats_update(self, stats: Any, rewards: Any, terminated: Any, truncated: Any) -> Any:
         raise NotImplementedError

@@ -207,6 +207,22 @@ class PPOSchedule:
         if learning_rate is not None:
             self.track_data("Learning / Learning rate", learning_rate)
 
+    def _algorithm_state(self) -> dict:
+        return {"rollout": int(self._rollout), "learning_rate": float(self._learning_rate), **self._ppo_scheduler_state()}
+
+    def _restore_algorithm_state(self, state: Mapping[str, Any]) -> None:
+        if "rollout" in state:
+            self._rollout = int(state["rollout"])
+        if "learning_rate" in state:
+            self._learning_rate = float(state["learning_rate"])
+        self._ppo_restore_scheduler_state(state)
+
+    def _ppo_scheduler_state(self) -> dict:
+        return {}
+
+    def _ppo_restore_scheduler_state(self, state: Mapping[str, Any]) -> None:
+        """Torch schedulers keep state of their own; JAX schedules are functions of the agent's learning rate."""
+
     # hooks (backend) -------------------------------------------------------------------------------------------
     _float_dtype: Any = None
     _bool_dtype: Any = None

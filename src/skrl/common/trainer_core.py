@@ -287,6 +287,13 @@ class TrainerCore:
         for agent in self._agent_list():
             agent.set_running_mode("train" if training else "eval")
 
+    def _finish_agents(self, last_timestep: Optional[int]) -> None:
+        """Let each agent write its final checkpoint for the last completed timestep (also after Ctrl-C or an error)."""
+        for agent in self._agent_list():
+            finish = getattr(agent, "on_loop_end", None)
+            if callable(finish):
+                finish(last_timestep, self.timesteps)
+
     def _close_agents(self) -> None:
         for agent in self._agent_list():
             close = getattr(agent, "close", None)
@@ -299,6 +306,7 @@ class TrainerCore:
         start = self._start_timestep(training)
         if start >= self.timesteps:
             logger.warning(f"Nothing to run: the loop starts at timestep {start} and timesteps={self.timesteps}")
+        last = None
         try:
             with self._no_grad():
                 states = self._reset_env()
@@ -306,8 +314,12 @@ class TrainerCore:
                                  initial=start, total=self.timesteps)
             for timestep in progress:
                 states, _ = self._interact(states, timestep, self.timesteps, training)
+                last = timestep
         finally:
-            self._close_agents()
+            try:
+                self._finish_agents(last)
+            finally:
+                self._close_agents()
 
     def train(self) -> None:
         """Train the agents (implemented by ``SequentialTrainer`` and ``StepTrainer``)."""

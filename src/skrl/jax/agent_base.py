@@ -90,5 +90,17 @@ class Agent(AgentCore):
         with jax.default_device(self.device):
             return episode_statistics_init(jnp, num_envs)
 
+    def _stats_from_host(self, host: Mapping[str, Any]) -> Any:
+        with jax.default_device(self.device):
+            return {k: jnp.asarray(v, dtype=jnp.float32) for k, v in host.items()}
+
+    def _backend_rng_state(self) -> dict:
+        key = getattr(self, "_key", None)
+        return {} if key is None else {"jax_key": np.asarray(jax.device_get(key))}
+
+    def _restore_backend_rng_state(self, state: Mapping[str, Any]) -> None:
+        if "jax_key" in state and hasattr(self, "_key"):
+            self._key = jax.device_put(jnp.asarray(np.asarray(state["jax_key"]), dtype=jnp.uint32), self.device)
+
     def _stats_update(self, stats: Any, rewards: Any, terminated: Any, truncated: Any) -> Any:
         return _jitted_stats_update(stats, rewards, terminated, truncated)

@@ -90,6 +90,31 @@ class Agent(AgentCore):
         num_envs = like["cum_reward"].shape[0] if like is not None else int(np.prod(rewards.shape[:1]) or 1)
         return episode_statistics_init(torch, num_envs, like={"device": self.device})
 
+    def _stats_from_host(self, host: Mapping[str, Any]) -> Any:
+        return {k: torch.as_tensor(np.asarray(v), device=self.device) for k, v in host.items()}
+
+    def _backend_rng_state(self) -> dict:
+        return {"torch": torch.get_rng_state().numpy()}
+
+    def _restore_backend_rng_state(self, state: Mapping[str, Any]) -> None:
+        if "torch" in state:
+            torch.set_rng_state(torch.from_numpy(np.asarray(state["torch"], dtype=np.uint8)))
+
+    def _encode_host_tree(self, tree: Any) -> Any:
+        """NumPy arrays become tensors: ``torch.load(weights_only=True)`` accepts no NumPy objects."""
+        if isinstance(tree, Mapping):
+            return {k: self._encode_host_tree(v) for k, v in tree.items()}
+        if isinstance(tree, np.ndarray):
+            return torch.from_numpy(np.array(tree, copy=True))
+        return tree
+
+    def _decode_host_tree(self, tree: Any) -> Any:
+        if isinstance(tree, Mapping):
+            return {k: self._decode_host_tree(v) for k, v in tree.items()}
+        if isinstance(tree, torch.Tensor):
+            return tree.cpu().numpy()
+        return tree
+
     def _stats_update(self, stats: Any, rewards: Any, terminated: Any, truncated: Any) -> Any:
         rewards = torch.as_tensor(rewards, device=self.device, dtype=torch.float32)
         done = torch.logical_or(torch.as_tensor(terminated, device=self.device).bool(),

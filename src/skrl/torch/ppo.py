@@ -130,6 +130,13 @@ class PPO(PPOSchedule, Agent):
         else:
             self.scheduler.step()
 
+    def _ppo_scheduler_state(self) -> dict:
+        return {"scheduler": self.scheduler.state_dict()} if self.scheduler is not None else {}
+
+    def _ppo_restore_scheduler_state(self, state: Any) -> None:
+        if self.scheduler is not None and state.get("scheduler"):
+            self.scheduler.load_state_dict(state["scheduler"])
+
     def _ppo_learning_rate(self) -> Optional[float]:
         return self.scheduler.get_last_lr()[0] if self.scheduler is not None else None
 
