@@ -7,7 +7,6 @@ import sys
 
 import gymnasium
 import numpy as np
-
 from builders import make_ppo, module, trainer
 
 

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import numpy as np
-
 from builders import make_ppo, read_events, trainer, wrapped_gym_env
 
 HERE = pathlib.Path(__file__).resolve().parents[1]

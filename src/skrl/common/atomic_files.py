@@ -21,7 +21,8 @@ def temporary_path_for(path: str) -> str:
 
 
 def is_temporary(path: str) -> bool:
-    return os.path.basename(path.rstrip(os.sep)).endswith(TMP_SUFFIX)
+    """Whether ``path`` is (or lies inside) the temporary of an unfinished write; orbax may add its own suffix."""
+    return TMP_SUFFIX in os.path.basename(path.rstrip(os.sep))
 
 
 def fsync_directory(directory: str) -> None:

@@ -52,7 +52,7 @@ def save_state(state: Any, path: str) -> None:
 
 def load_state(path: str) -> Any:
     """Read an orbax checkpoint directory (or a legacy skrl 1.4.3 ``.pickle``) as a pytree of NumPy arrays."""
-    if path.rstrip(os.sep).endswith(TMP_SUFFIX):
+    if TMP_SUFFIX in os.path.basename(path.rstrip(os.sep)):
         raise CheckpointFileError(f"{path!r} is the temporary of an interrupted write, not a checkpoint")
     if os.path.isfile(path):
         return load_legacy_pickle(path)
