@@ -41,3 +41,21 @@ def test_train_then_eval(backend, tmp_path, capsys):
     assert os.path.exists(checkpoint)
     assert main(["eval", "--backend", backend, "--env", "CartPole-v1", "--checkpoint", checkpoint, "--episodes", "2"]) == 0
     assert "evaluation return:" in capsys.readouterr().out
+
+
+def test_eval_rebuilds_the_agent_from_a_run_directory(backend, tmp_path, capsys):
+    import json
+
+    from skrl.utils.checkpoints import find_checkpoint
+
+    assert main(["train", "--backend", backend, "--num-envs", "2", "--timesteps", "300", "--directory", str(tmp_path)]) == 0
+    run_dir = capsys.readouterr().out.split("run directory: ")[1].splitlines()[0]
+    manifest = json.loads(open(os.path.join(run_dir, "run.json")).read())
+    assert manifest["backend"] == backend and manifest["agent"]["class"] == "PPO"
+    assert manifest["environment"]["id"] == "CartPole-v1" and manifest["seed"] == 42
+    assert manifest["models"]["policy"]["recipe"]["function"] == "categorical_model"
+    assert [c["timestep"] for c in manifest["checkpoints"]][-1] == 300
+    assert find_checkpoint(run_dir, "latest").endswith("agent_300" + (".pt" if backend == "torch" else ""))
+    assert main(["eval", run_dir, "--episodes", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "evaluation return:" in out and "checkpoints" in out

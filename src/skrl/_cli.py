@@ -135,7 +135,8 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--timesteps", type=int, default=12_500, help="env steps per env (transitions = this x num-envs)")
             p.add_argument("--directory", default="runs")
         else:
-            p.add_argument("--checkpoint", required=True)
+            p.add_argument("run_dir", nargs="?", help="a run directory: rebuild the agent from its run.json")
+            p.add_argument("--checkpoint", help="a checkpoint file/directory (default: the run's best, else latest)")
             p.add_argument("--episodes", type=int, default=10)
     return parser
 
@@ -147,6 +148,11 @@ def _check(args: argparse.Namespace) -> None:
         raise CliError(f"--timesteps must be >= 1, got {args.timesteps}")
     if getattr(args, "checkpoint", None) and not os.path.exists(args.checkpoint):
         raise CliError(f"--checkpoint {args.checkpoint!r} does not exist")
+    if args.command == "eval":
+        if not args.run_dir and not args.checkpoint:
+            raise CliError("eval needs a RUN_DIR or --checkpoint PATH")
+        if args.run_dir and not os.path.isdir(args.run_dir):
+            raise CliError(f"RUN_DIR {args.run_dir!r} is not a directory")
 
 
 def train(args: argparse.Namespace) -> None:
@@ -166,15 +172,30 @@ def eval_checkpoint(args: argparse.Namespace) -> None:
     from skrl.utils import set_seed
 
     set_seed(args.seed)
-    env = make_env(args.env, 1, args.backend, args.seed)
-    agent = build_agent(env, args.backend, {"experiment": {"write_interval": 0, "checkpoint_interval": 0}})
-    agent.init(trainer_cfg={"timesteps": 0})
-    agent.load(args.checkpoint)
-    print(f"evaluation return: {evaluate(agent, args.env, args.backend, episodes=args.episodes):.1f}")
+    if args.run_dir:
+        from skrl._rebuild import agent_from_run
+        from skrl.common.run_manifest import find_checkpoint, read_manifest
+
+        manifest = read_manifest(args.run_dir)
+        backend = args.backend_given or manifest["backend"]
+        env_id = manifest["environment"].get("id") or args.env
+        env = make_env(env_id, 1, backend, args.seed)
+        agent = agent_from_run(args.run_dir, env, backend)
+        checkpoint = args.checkpoint or find_checkpoint(args.run_dir, "best")
+    else:
+        backend, env_id, checkpoint = args.backend, args.env, args.checkpoint
+        env = make_env(env_id, 1, backend, args.seed)
+        agent = build_agent(env, backend, {"experiment": {"write_interval": 0, "checkpoint_interval": 0}})
+        agent.init(trainer_cfg={"timesteps": 0})
+    agent.load(checkpoint)
+    print(f"checkpoint: {checkpoint}")
+    print(f"evaluation return: {evaluate(agent, env_id, backend, episodes=args.episodes):.1f}")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
+    args.backend_given = args.backend if "--backend" in argv else None
     try:
         _check(args)
         (train if args.command == "train" else eval_checkpoint)(args)

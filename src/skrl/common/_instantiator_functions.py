@@ -32,6 +32,19 @@ def _network_and_output(network: Any, output: Any, kwargs: Mapping[str, Any]) ->
     return network, output
 
 
+_FUNCTIONS = {"GaussianModel": "gaussian_model", "MultivariateGaussianModel": "multivariate_gaussian_model",
+              "DeterministicModel": "deterministic_model", "CategoricalModel": "categorical_model",
+              "MultiCategoricalModel": "multicategorical_model"}
+
+
+def _attach_recipe(model: Any, function: str, kwargs: Mapping[str, Any]) -> None:
+    """Remember how the model was built, so that a run manifest can rebuild it without the user's code."""
+    try:
+        object.__setattr__(model, "instantiator_recipe", {"function": function, "kwargs": dict(kwargs)})
+    except Exception:  # a model class that refuses attributes simply has no recipe
+        pass
+
+
 class ModelInstantiators:
     """Instantiator functions over a backend (``dialect`` and ``_create`` are the backend hooks)."""
 
@@ -48,7 +61,12 @@ class ModelInstantiators:
         blueprint = ModelBlueprint(class_name, (MixinSpec(mixin, options),), definition)
         if return_source:
             return render_model_source(blueprint, self.dialect)
-        return self._create(blueprint, *spaces)
+        model = self._create(blueprint, *spaces)
+        recipe = {**options, "network": [dict(c) for c in network], "output": output}
+        if log_std is not None:
+            recipe.update(initial_log_std=log_std[0], fixed_log_std=log_std[1])
+        _attach_recipe(model, _FUNCTIONS[class_name], recipe)
+        return model
 
     def gaussian_model(self, observation_space: Any = None, action_space: Any = None, device: Any = None,
                        clip_actions: bool = False, clip_log_std: bool = True, min_log_std: float = -20,

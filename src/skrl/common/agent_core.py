@@ -25,6 +25,7 @@ from skrl.common.checkpoint_policy import (
 from skrl.common.config_merge import deep_merge
 from skrl.common.errors import CheckpointFileError, CheckpointMismatchError
 from skrl.common.experiment import EXPERIMENT_DEFAULT_CONFIG, ExperimentConfig, resolve_experiment_dir, resolve_interval
+from skrl.common.run_manifest import build_manifest, record_checkpoint, write_manifest
 from skrl.common.tracking import (
     TOTAL_REWARD_MEAN,
     TensorBoardSink,
@@ -81,6 +82,8 @@ class AgentCore:
         self._sinks: list[Any] = []
         self._episode_stats: Any = None
         self._last_checkpoint: Optional[int] = None
+        self._last_total_reward: Optional[float] = None
+        self._manifest: Optional[dict] = None
         self._initialized = False
 
     # ---- config -----------------------------------------------------------------------------------------
@@ -113,7 +116,20 @@ class AgentCore:
             directory = os.path.join(self.experiment_dir, CHECKPOINTS_SUBDIR)
             os.makedirs(directory, exist_ok=True)
             remove_stale_temporaries(directory)
+        if self.checkpoint_interval > 0 or self.write_interval > 0:
+            from skrl.utils._seeding import LAST_SEED
+
+            self._manifest = build_manifest(self._backend_name, self, trainer_cfg, LAST_SEED)
+            write_manifest(self.experiment_dir, self._manifest)
         self._initialized = True
+
+    def record_environment(self, env: Any) -> None:
+        """Note the environment's id and size in the run manifest (the trainer calls this after ``init``)."""
+        if self._manifest is None:
+            return
+        spec = getattr(env, "spec", None)
+        self._manifest["environment"] = {"id": getattr(spec, "id", None), "num_envs": getattr(env, "num_envs", None)}
+        write_manifest(self.experiment_dir, self._manifest)
 
     def _distributed_rank(self) -> int:
         return 0
@@ -198,6 +214,8 @@ class AgentCore:
             scalars.update(episode_statistics_scalars(host))
             self._episode_stats = reset_interval(self._episode_stats, self._stats_init(None, like=self._episode_stats))
         scalars.update(self.tracking_data.drain(self._fetch_many))
+        if TOTAL_REWARD_MEAN in scalars:
+            self._last_total_reward = scalars[TOTAL_REWARD_MEAN]
         self._consider_best(timestep, scalars.get(TOTAL_REWARD_MEAN))
         if self._tracking_enabled:
             write_to_sinks(self._sinks, scalars, timestep)
@@ -216,11 +234,12 @@ class AgentCore:
     def _host_state(self) -> dict[str, Any]:
         return {name: self._to_host(state) for name, state in self._module_states().items()}
 
-    def _write_group(self, states: Mapping[str, Any], tag: str, best: bool) -> None:
+    def _write_group(self, states: Mapping[str, Any], tag: str, best: bool) -> list[str]:
         paths = checkpoint_paths(self.experiment_dir, tag, list(states), self.checkpoint_store_separately,
                                  self._checkpoint_extension, best=best)
         for module, path in paths.items():
             self._write_state(dict(states) if module is None else states[module], path)
+        return [os.path.relpath(path, self.experiment_dir) for path in paths.values()]
 
     def write_checkpoint(self, timestep: Optional[int], timesteps: int) -> None:
         """Write ``agent_<t>`` (or one ``<module>_<t>`` per module) and, if it improved, the best model.
@@ -230,11 +249,15 @@ class AgentCore:
         """
         states = self._module_states()
         states[AGENT_STATE_KEY] = self._encode_host_tree(self._agent_state(timestep))
-        self._write_group(states, checkpoint_tag(timestep), best=False)
+        files = self._write_group(states, checkpoint_tag(timestep), best=False)
         self._last_checkpoint = timestep
         if not self._best.saved and self._best.state is not None:
             self._write_group(self._best.state, "", best=True)
             self._best.saved = True
+        if self._manifest is not None and timestep is not None:
+            best = {"timestep": self._best.timestep, "reward": self._best.reward} if self._best.state is not None else None
+            record_checkpoint(self._manifest, timestep, files, self._last_total_reward, best)
+            write_manifest(self.experiment_dir, self._manifest)
 
     def on_loop_end(self, timestep: Optional[int], timesteps: int) -> None:
         """Called by the trainer when its loop ends, normally or not (Ctrl-C, error): ``timestep`` is the last
@@ -345,6 +368,7 @@ class AgentCore:
     # ---- backend hooks -------------------------------------------------------------------------------------
 
     _checkpoint_extension: str = ""
+    _backend_name: str = ""
 
     def _parse_device(self, device: Any) -> Any:
         raise NotImplementedError

@@ -196,6 +196,9 @@ class TrainerCore:
     def _init_agents(self) -> None:
         for agent in self._agent_list():
             agent.init(trainer_cfg=self.cfg)
+            record = getattr(agent, "record_environment", None)
+            if callable(record):
+                record(self.env)
 
     def _start_timestep(self, training: bool) -> int:
         """``initial_timestep`` if set, else (in training) the agents' common ``resume_timestep`` from a checkpoint."""

@@ -34,6 +34,7 @@ class Agent(AgentCore):
     """Base class of JAX agents (``skrl.agents.jax.Agent``)."""
 
     _checkpoint_extension = checkpoint_io.FILE_EXTENSION
+    _backend_name = "jax"
     ignored_config_keys = ("mixed_precision",)
 
     def _parse_device(self, device: Any) -> Any:

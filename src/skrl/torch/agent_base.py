@@ -32,6 +32,7 @@ class Agent(AgentCore):
     """Base class of torch agents (``skrl.agents.torch.Agent``)."""
 
     _checkpoint_extension = checkpoint_io.FILE_EXTENSION
+    _backend_name = "torch"
 
     def __init__(self, models: Mapping[str, Any], memory: Any = None, observation_space: Any = None,
                  action_space: Any = None, device: Any = None, cfg: Any = None) -> None:

@@ -15,6 +15,10 @@ from skrl import config, logger
 _MAX_SEED = 2**32 - 1
 
 
+#: the seed of the last ``set_seed`` call (recorded in run manifests), None before any
+LAST_SEED: Optional[int] = None
+
+
 def _random_seed() -> int:
     try:
         seed = int.from_bytes(os.urandom(4), sys.byteorder)
@@ -71,4 +75,6 @@ def set_seed(seed: Optional[int] = None, deterministic: bool = False) -> int:
     np.random.seed(seed)
     _seed_torch(seed, deterministic)
     config.jax.key = seed
+    global LAST_SEED
+    LAST_SEED = seed
     return seed
