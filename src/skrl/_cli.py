@@ -138,10 +138,18 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("run_dir", nargs="?", help="a run directory: rebuild the agent from its run.json")
             p.add_argument("--checkpoint", help="a checkpoint file/directory (default: the run's best, else latest)")
             p.add_argument("--episodes", type=int, default=10)
+    convert = sub.add_parser("convert", help="convert a checkpoint between torch (.pt) and JAX (orbax directory)")
+    convert.add_argument("source")
+    convert.add_argument("destination")
+    convert.add_argument("--to", choices=BACKENDS, required=True)
     return parser
 
 
 def _check(args: argparse.Namespace) -> None:
+    if args.command == "convert":
+        if not os.path.exists(args.source):
+            raise CliError(f"checkpoint {args.source!r} does not exist")
+        return
     if args.num_envs < 1:
         raise CliError(f"--num-envs must be >= 1, got {args.num_envs}")
     if getattr(args, "timesteps", 1) < 1:
@@ -192,13 +200,20 @@ def eval_checkpoint(args: argparse.Namespace) -> None:
     print(f"evaluation return: {evaluate(agent, env_id, backend, episodes=args.episodes):.1f}")
 
 
+def convert(args: argparse.Namespace) -> None:
+    from skrl._conversion_io import convert_checkpoint
+
+    skipped = convert_checkpoint(args.source, args.destination, args.to)
+    print(f"converted {args.source} -> {args.destination} ({args.to})" + (f"; not converted: {', '.join(skipped)}" if skipped else ""))
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
-    args.backend_given = args.backend if "--backend" in argv else None
+    args.backend_given = getattr(args, "backend", None) if "--backend" in argv else None
     try:
         _check(args)
-        (train if args.command == "train" else eval_checkpoint)(args)
+        {"train": train, "eval": eval_checkpoint, "convert": convert}[args.command](args)
     except CliError as e:
         print(f"skrl: error: {e}", file=sys.stderr)
         return 2
