@@ -14,6 +14,7 @@ from typing import Any, Mapping, Optional
 import numpy as np
 
 from skrl._logging import logger
+from skrl.common import background_writer
 from skrl.common.atomic_files import remove_stale_temporaries
 from skrl.common.checkpoint_policy import (
     CHECKPOINTS_SUBDIR,
@@ -140,7 +141,8 @@ class AgentCore:
         return self._tensorboard.writer
 
     def close(self) -> None:
-        """Flush and close the tracking sinks (idempotent; the trainer calls it when a loop ends or fails)."""
+        """Finish pending checkpoint writes, flush and close the tracking sinks (idempotent; trainers call it)."""
+        background_writer.wait()
         for sink in [self._tensorboard, *self._sinks]:
             sink.close()
 
@@ -238,7 +240,7 @@ class AgentCore:
         paths = checkpoint_paths(self.experiment_dir, tag, list(states), self.checkpoint_store_separately,
                                  self._checkpoint_extension, best=best)
         for module, path in paths.items():
-            self._write_state(dict(states) if module is None else states[module], path)
+            self._write_state(dict(states) if module is None else states[module], path, background=True)
         return [os.path.relpath(path, self.experiment_dir) for path in paths.values()]
 
     def write_checkpoint(self, timestep: Optional[int], timesteps: int) -> None:
@@ -273,6 +275,7 @@ class AgentCore:
         states = self._module_states()
         states[AGENT_STATE_KEY] = self._encode_host_tree(self._agent_state(self._last_checkpoint))
         self._write_state(states, path)
+        background_writer.wait()
 
     def load(self, path: str) -> None:
         """Load a grouped checkpoint (ours or skrl 1.4.3's) into this agent's modules, on this agent's device.
@@ -280,6 +283,7 @@ class AgentCore:
         Every module is checked against the live one first; any mismatch raises ``CheckpointMismatchError``
         listing all differences, and nothing is loaded.
         """
+        background_writer.wait()  # a checkpoint this process is still writing must be complete first
         states = self._read_state(path)
         if not isinstance(states, Mapping):
             raise CheckpointFileError(f"{path!r} is not an agent checkpoint: expected a dict of module states, "
@@ -388,7 +392,8 @@ class AgentCore:
     def _load_module_state(self, module: Any, state: Any) -> Any:
         raise NotImplementedError
 
-    def _write_state(self, state: Any, path: str) -> None:
+    def _write_state(self, state: Any, path: str, background: bool = False) -> None:
+        """Write ``state``; with ``background`` the caller only pays for the host copy (see ``background_writer``)."""
         raise NotImplementedError
 
     def _read_state(self, path: str) -> Any:

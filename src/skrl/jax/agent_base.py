@@ -10,6 +10,7 @@ import numpy as np
 from flax import serialization
 
 from skrl import config
+from skrl.common import background_writer
 from skrl.common.agent_core import AgentCore
 from skrl.common.state_trees import describe_leaves, flatten_tree, state_differences
 from skrl.common.tracking import episode_statistics_init, episode_statistics_update
@@ -50,7 +51,8 @@ class Agent(AgentCore):
         return serialization.to_state_dict(module)
 
     def _to_host(self, state: Any) -> Any:
-        return jax.tree_util.tree_map(lambda x: np.array(x, copy=True), jax.device_get(state))
+        return jax.tree_util.tree_map(lambda x: np.array(x, copy=True) if hasattr(x, "shape") else x,
+                                      jax.device_get(state))
 
     def _decode_state(self, name: str, module: Any, state: Any) -> Any:
         if isinstance(state, (bytes, bytearray)):  # skrl 1.4.3: flax msgpack bytes per module
@@ -74,8 +76,11 @@ class Agent(AgentCore):
                 return module
             return jax.device_put(serialization.from_state_dict(module, state), self.device)
 
-    def _write_state(self, state: Any, path: str) -> None:
-        checkpoint_io.save_state(state, path)
+    def _write_state(self, state: Any, path: str, background: bool = False) -> None:
+        if background:
+            background_writer.submit(checkpoint_io.save_state, self._to_host(state), path)
+        else:
+            checkpoint_io.save_state(state, path)
 
     def _read_state(self, path: str) -> Any:
         return checkpoint_io.load_state(path)

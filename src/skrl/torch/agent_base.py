@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from skrl import config
+from skrl.common import background_writer
 from skrl.common.agent_core import AgentCore
 from skrl.common.state_trees import describe_leaves, state_differences
 from skrl.common.tracking import episode_statistics_init, episode_statistics_update
@@ -70,8 +71,11 @@ class Agent(AgentCore):
         module.load_state_dict(state)
         return module
 
-    def _write_state(self, state: Any, path: str) -> None:
-        checkpoint_io.save_state(state, path)
+    def _write_state(self, state: Any, path: str, background: bool = False) -> None:
+        if background:
+            background_writer.submit(checkpoint_io.save_state, _to_host(state), path)
+        else:
+            checkpoint_io.save_state(state, path)
 
     def _read_state(self, path: str) -> Any:
         return checkpoint_io.load_state(path, self.device)
