@@ -105,3 +105,15 @@ def test_truncated_checkpoint_gets_a_clear_error(backend, tmp_path):
         path.write_bytes(pickle.dumps({"policy": b"x" * 100}, protocol=4)[:40])
     with pytest.raises(CheckpointFileError, match="corrupt or truncated"):
         _load(backend, str(path))
+
+
+def test_torch_checkpoint_with_numpy_scalars_loads(tmp_path):
+    import numpy as np
+    import torch
+
+    from skrl.torch.checkpoint_io import load_state
+
+    path = tmp_path / "agent_1.pt"
+    torch.save({"policy": {"w": torch.ones(2)}, "last_mean_rewards": np.float32(1.5), "epoch": np.int64(3)}, path)
+    state = load_state(str(path), "cpu")
+    assert float(state["last_mean_rewards"]) == 1.5 and int(state["epoch"]) == 3

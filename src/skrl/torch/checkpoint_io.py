@@ -19,10 +19,28 @@ def save_state(state: Any, path: str) -> None:
         torch.save(state, file)
 
 
-def load_state(path: str, device: Any = None) -> Any:
-    """Read a torch checkpoint onto ``device`` without executing code from the file."""
+def numpy_scalar_allowlist() -> list:
+    """NumPy scalar and dtype types that skrl 1.x and rl_games checkpoints hold (data only, no code)."""
+    import numpy as np
+
     try:
-        return torch.load(path, map_location=device, weights_only=True)
+        from numpy._core.multiarray import scalar
+    except ImportError:  # NumPy < 2
+        from numpy.core.multiarray import scalar
+    dtypes = [type(np.dtype(t)) for t in (np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64,
+                                          np.uint8, np.uint32, np.uint64, np.bool_)]
+    return [scalar, np.dtype, *dtypes]
+
+
+def load_state(path: str, device: Any = None) -> Any:
+    """Read a torch checkpoint onto ``device`` without executing code from the file.
+
+    ``weights_only=True`` plus an explicit allowlist of NumPy scalar types: anything else that would need an
+    unpickler to build objects is refused with ``UnsafeCheckpointError``.
+    """
+    try:
+        with torch.serialization.safe_globals(numpy_scalar_allowlist()):
+            return torch.load(path, map_location=device, weights_only=True)
     except FileNotFoundError:
         raise
     except pickle.UnpicklingError as e:
