@@ -104,7 +104,7 @@ def _stream(backend, directory, kills, seed, snapshots):
     rng, start = random.Random(seed), 0
     for k in range(kills):
         child = _start_child(backend, work, start)
-        time.sleep(rng.uniform(0.02, 0.5))
+        time.sleep(rng.uniform(0.02, 0.5 if backend == "torch" else 0.8))
         _kill(child)
         snapshot = os.path.join(directory, f"snap{seed}_{k}")
         shutil.copytree(work, snapshot, copy_function=os.link)
