@@ -91,12 +91,21 @@ class Agent(AgentCore):
     def _fetch_tree(self, tree: Mapping[str, Any]) -> dict:
         return {k: np.asarray(v) for k, v in jax.device_get(dict(tree)).items()}
 
+    # Episode statistics live where the rewards live: NumPy with the "numpy" backend (a host env; a jitted call per
+    # step would cost more than the arithmetic), device arrays updated by a jitted function with the "jax" backend.
+    def _stats_on_device(self) -> bool:
+        return config.jax.backend == "jax"
+
     def _stats_init(self, rewards: Any, like: Any = None) -> Any:
         num_envs = like["cum_reward"].shape[0] if like is not None else int(np.shape(rewards)[0] if np.ndim(rewards) else 1)
+        if not self._stats_on_device():
+            return episode_statistics_init(np, num_envs)
         with jax.default_device(self.device):
             return episode_statistics_init(jnp, num_envs)
 
     def _stats_from_host(self, host: Mapping[str, Any]) -> Any:
+        if not self._stats_on_device():
+            return {k: np.asarray(v, dtype=np.float32) for k, v in host.items()}
         with jax.default_device(self.device):
             return {k: jnp.asarray(v, dtype=jnp.float32) for k, v in host.items()}
 
@@ -109,4 +118,7 @@ class Agent(AgentCore):
             self._key = jax.device_put(jnp.asarray(np.asarray(state["jax_key"]), dtype=jnp.uint32), self.device)
 
     def _stats_update(self, stats: Any, rewards: Any, terminated: Any, truncated: Any) -> Any:
+        if isinstance(stats["cum_reward"], np.ndarray):
+            done = np.logical_or(np.asarray(terminated).astype(bool), np.asarray(truncated).astype(bool))
+            return episode_statistics_update(np, stats, np.asarray(rewards, np.float32), done)
         return _jitted_stats_update(stats, rewards, terminated, truncated)

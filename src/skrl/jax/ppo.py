@@ -132,8 +132,8 @@ class PPO(PPOSchedule, Agent):
         self._key, actions, log_prob, outputs, values = self._act_function()(
             self.policy.state_dict.params, self.value.state_dict.params if self.value is not None else None,
             self._stats(), states, self._key)
-        if not self._jax:  # host env and NumPy memory: one transfer for everything the step needs
-            actions, log_prob, outputs, values = jax.device_get((actions, log_prob, outputs, values))
+        if not self._jax:  # host env and NumPy memory: one transfer for what the step needs; outputs stay lazy
+            actions, log_prob, values = jax.device_get((actions, log_prob, values))
         self._current_log_prob, self._current_values = log_prob, values
         return actions, log_prob, outputs
 
