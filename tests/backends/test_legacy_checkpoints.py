@@ -89,3 +89,37 @@ def test_skrl_143_optimizer_state_is_restored(backend, tmp_path):
         assert flat_saved and len(flat_saved) == len(flat_live)
         for path, leaf in flat_saved:
             np.testing.assert_array_equal(np.asarray(flat_live[path]), np.asarray(leaf))
+
+
+def test_skrl_143_separate_module_files_load_into_models(backend, tmp_path):
+    """``store_separately=True`` in skrl 1.4.3 wrote one file per module: ``policy_<t>.pt`` / ``policy_<t>.pickle``."""
+    import pickle
+
+    expected = json.loads((FIXTURES / "expected.json").read_text())
+    agent = _agent(backend, tmp_path)
+    if backend == "torch":
+        import torch
+
+        grouped = torch.load(FIXTURES / FILES[backend], weights_only=True)
+        path = tmp_path / "value_1000.pt"
+        torch.save(grouped["value"], path)
+        scaler_state = grouped["state_preprocessor"]
+        agent._state_preprocessor.load_state_dict(scaler_state)
+    else:
+        from skrl.jax.checkpoint_io import load_legacy_pickle
+
+        grouped = load_legacy_pickle(str(FIXTURES / FILES[backend]))
+        path = tmp_path / "value_1000.pickle"
+        with open(path, "wb") as file:
+            pickle.dump(grouped["value"], file, protocol=4)
+        from skrl.jax.checkpoint_io import msgpack_restore
+
+        agent._state_preprocessor.state_dict = msgpack_restore(grouped["state_preprocessor"])
+    agent.value.load(str(path))
+    obs = np.asarray(expected["obs"], dtype=np.float32)
+    if backend == "torch":
+        import torch
+
+        obs = torch.as_tensor(obs)
+    values = to_numpy(agent.value.act({"states": agent._state_preprocessor(obs)}, role="value")[0])
+    np.testing.assert_allclose(values, expected[backend]["value"], atol=1e-5)

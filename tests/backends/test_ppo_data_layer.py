@@ -122,3 +122,31 @@ def test_mistyped_config_key_suggests_the_right_one(backend, tmp_path):
         make_ppo(backend, env, {"learning_epoch": 3})
     with pytest.raises(UnknownConfigKeyError, match="did you mean 'checkpoint_interval'"):
         make_ppo(backend, env, {"experiment": {"checkpoint_intervall": 3}})
+
+
+def test_best_model_is_kept_without_tensorboard(backend, tmp_path):
+    env = wrapped_gym_env(backend, "CartPole-v1", num_envs=2)
+    agent = make_ppo(backend, env, {"experiment": {"directory": str(tmp_path), "write_interval": 0,
+                                                   "checkpoint_interval": 100}})
+    trainer(backend, env, agent, 300).train()
+    ext = ".pt" if backend == "torch" else ""
+    names = set(os.listdir(os.path.join(agent.experiment_dir, "checkpoints")))
+    assert f"best_agent{ext}" in names
+    assert not [n for n in os.listdir(agent.experiment_dir) if n.startswith("events.out")]
+
+
+def test_stale_temporaries_are_removed_and_never_picked(backend, tmp_path):
+    from skrl.utils.checkpoints import find_checkpoint
+
+    env = wrapped_gym_env(backend, "CartPole-v1", num_envs=2)
+    experiment = {"directory": str(tmp_path), "experiment_name": "run", "write_interval": 0, "checkpoint_interval": 50}
+    first = make_ppo(backend, env, {"experiment": experiment})
+    trainer(backend, env, first, 100).train()
+    directory = os.path.join(first.experiment_dir, "checkpoints")
+    stale = os.path.join(directory, ".agent_900.pt.1234abcd.skrl-tmp")
+    with open(stale, "wb") as file:
+        file.write(b"partial")
+    assert find_checkpoint(first.experiment_dir, "latest").endswith("agent_100" + (".pt" if backend == "torch" else ""))
+    second = make_ppo(backend, env, {"experiment": experiment})
+    second.init(trainer_cfg={"timesteps": 100})
+    assert not os.path.exists(stale)
