@@ -26,6 +26,7 @@ from skrl.common.checkpoint_policy import (
 from skrl.common.config_merge import deep_merge
 from skrl.common.errors import CheckpointFileError, CheckpointMismatchError
 from skrl.common.experiment import EXPERIMENT_DEFAULT_CONFIG, ExperimentConfig, resolve_experiment_dir, resolve_interval
+from skrl.common.migration import AgentMigrationMixin
 from skrl.common.run_manifest import build_manifest, record_checkpoint, write_manifest
 from skrl.common.tracking import (
     TOTAL_REWARD_MEAN,
@@ -44,7 +45,7 @@ AGENT_STATE_KEY = "agent_state"
 AGENT_STATE_FORMAT = 1
 
 
-class AgentCore:
+class AgentCore(AgentMigrationMixin):
     """Base of every agent: holds models, memory and the experiment data layer (tracking and checkpoints)."""
 
     #: the agent's default config (a plain dict); algorithms override it

@@ -185,6 +185,20 @@ class Model(nn.Module):
         self.state_dict = self.state_dict.replace(params=params)
         self.set_mode("eval")
 
+    def migrate(self, state_dict: Optional[Mapping[str, Any]] = None, path: Optional[str] = None,
+                name_map: Mapping[str, str] = {}, auto_mapping: bool = True, verbose: bool = False) -> bool:
+        """Load parameters from an rl_games/CleanRL torch file, a Stable-Baselines3 ``.zip`` or a state dict.
+
+        ``name_map`` maps this model's names (or module prefixes) to source names; other entries are mapped by equal
+        shape and suffix when ``auto_mapping``. Names are torch-style (``net_container.0.weight``, kernels in
+        torch layout: see ``skrl.jax.migration``), so a torch ``name_map`` works here too. Raises
+        ``MigrationMappingError`` listing every ambiguous, missing or reused entry, and then loads nothing;
+        ``verbose`` logs the mapping as a table.
+        """
+        from skrl.jax.migration import migrate_model
+
+        return migrate_model(self, state_dict, path, name_map, auto_mapping, verbose)
+
     def freeze_parameters(self, freeze: bool = True) -> None:
         """No effect in JAX (gradients are taken explicitly); kept for API compatibility."""
         del freeze

@@ -151,6 +151,18 @@ class Model(torch.nn.Module):
         self.load_state_dict(state, strict=True)
         self.eval()
 
+    def migrate(self, state_dict: Optional[Mapping[str, Any]] = None, path: Optional[str] = None,
+                name_map: Mapping[str, str] = {}, auto_mapping: bool = True, verbose: bool = False) -> bool:
+        """Load parameters from an rl_games/CleanRL torch file, a Stable-Baselines3 ``.zip`` or a state dict.
+
+        ``name_map`` maps this model's names (or module prefixes) to source names; other entries are mapped by equal
+        shape and suffix when ``auto_mapping``; names are ``state_dict()`` keys. Raises ``MigrationMappingError``
+        listing every ambiguous, missing or reused entry, and then loads nothing; ``verbose`` logs the mapping.
+        """
+        from skrl.torch.migration import migrate_model
+
+        return migrate_model(self, state_dict, path, name_map, auto_mapping, verbose)
+
     def freeze_parameters(self, freeze: bool = True) -> None:
         for parameter in self.parameters():
             parameter.requires_grad = not freeze
