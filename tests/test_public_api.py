@@ -25,6 +25,8 @@ PUBLIC = {
 TORCH_ONLY = {"skrl.models.torch": ["MultivariateGaussianMixin"],
               "skrl.utils.model_instantiators.torch": ["multivariate_gaussian_model", "shared_model"]}
 JAX_ONLY = {"skrl.resources.optimizers.jax": ["Adam"], "skrl.resources.schedulers.jax": ["kl_adaptive"]}
+SHARED = {"skrl.utils.huggingface": ["download_model_from_huggingface", "push_model_to_huggingface"],
+          "skrl.utils.checkpoints": ["find_checkpoint", "convert_checkpoint"]}
 
 
 @pytest.mark.parametrize("path, names", sorted(PUBLIC.items()))
@@ -34,7 +36,7 @@ def test_public_names(backend, path, names):
         assert hasattr(mod, name), f"{path.format(b=backend)} lacks {name}"
 
 
-@pytest.mark.parametrize("path, names", sorted({**TORCH_ONLY, **JAX_ONLY}.items()))
+@pytest.mark.parametrize("path, names", sorted({**TORCH_ONLY, **JAX_ONLY, **SHARED}.items()))
 def test_backend_specific_names(path, names):
     mod = importlib.import_module(path)
     for name in names:
