@@ -147,12 +147,12 @@ def test_construction(flavour):
     assert memory.all_sequence_indexes.tolist() == sequence_indexes(4, 3).tolist()
 
 
-def test_export_is_recorded_and_wrapping_still_works(flavour):
-    memory = memories(flavour).Memory(2, export=True, export_format="csv", export_directory="out")
+def test_export_is_recorded_and_wrapping_still_works(flavour, tmp_path):
+    memory = memories(flavour).Memory(2, export=True, export_format="csv", export_directory=str(tmp_path))
     memory.create_tensor("x", 1)
     for _ in range(3):
         memory.add_samples(x=array(flavour, [[1.0]]))
-    assert memory.filled and (memory.export, memory.export_format, memory.export_directory) == (True, "csv", "out")
+    assert memory.filled and (memory.export, memory.export_format, memory.export_directory) == (True, "csv", str(tmp_path))
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -104,6 +104,9 @@ class AgentCore(AgentMigrationMixin):
     def init(self, trainer_cfg: Optional[Mapping[str, Any]] = None) -> None:
         """Resolve ``"auto"`` intervals from the trainer's ``timesteps`` and prepare the run directory."""
         trainer_cfg = trainer_cfg or {}
+        for memory in (self.memory, *self.secondary_memories):
+            if hasattr(memory, "attach_to_experiment"):  # exports default to <experiment_dir>/memories
+                memory.attach_to_experiment(self.experiment_dir)
         if self._distributed_rank() > 0:
             self.write_interval, self.checkpoint_interval = 0, 0
         timesteps = trainer_cfg.get("timesteps", 0)

@@ -4,19 +4,30 @@ Storage is one array per name of shape ``(memory_size, num_envs, *size)``, used 
 tensor's flat view ``(memory_size * num_envs, *size)`` holds step ``i // num_envs`` of env ``i % num_envs``.
 
 ``MemoryCore`` is a template: a backend subclass supplies array hooks (``_parse_device``, ``_allocate``,
-``_write``, ``_assign``, and optionally ``_indexes`` and ``share_memory``). Everything else (the case analysis
-of ``add_samples``, the ring indexes, index generation and mini-batch splitting) is written once here.
+``_write``, ``_assign``, ``_array_ops``, ``_torch_file_io``, and optionally ``_indexes`` and ``share_memory``).
+Everything else (the case analysis of ``add_samples``, the ring indexes, index generation, mini-batch splitting,
+export on wrap and ``save``/``load`` through ``skrl.common.memory_files``) is written once here.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Optional, Sequence
+import os
+from typing import Any, Mapping, Optional, Sequence
 
 import gymnasium
 import numpy as np
 
-from skrl._logging import logger
+from skrl import __version__ as skrl_version
+from skrl.common.memory_files import (
+    MemoryFileHeader,
+    TensorSpec,
+    check_memory_fits,
+    checked_dtype,
+    new_memory_file_path,
+    read_memory_file,
+    write_memory_file,
+)
 from skrl.common.spaces import compute_space_size
 
 __all__ = [
@@ -183,10 +194,16 @@ class MemoryCore:
         memory_size: number of steps kept per environment.
         num_envs: number of parallel environments.
         device: device of the storage (parsed by the backend; None: the default device).
-        export: export the memory each time the ring wraps (export itself lands in a later release).
+        export: export the memory (``save``) each time the ring wraps, before any of its data is overwritten.
         export_format: ``"pt"``, ``"npz"`` (alias ``"np"``) or ``"csv"``; stored in canonical form.
-        export_directory: directory of the exported files.
+        export_directory: files go to its ``memories`` folder. Empty: the agent's experiment directory once the
+            memory belongs to an agent (``attach_to_experiment``), else the working directory.
     """
+
+    #: backend hook: ``to_numpy(array)``, ``numpy_dtype(dtype)`` and ``native_dtype(numpy dtype)``
+    _array_ops: Any = None
+    #: backend name recorded in exported files
+    _backend_name: str = ""
 
     def __init__(self, memory_size: int, num_envs: int = 1, device: Any = None, export: bool = False,
                  export_format: str = "pt", export_directory: str = "") -> None:
@@ -203,8 +220,6 @@ class MemoryCore:
         self.export = bool(export)
         self.export_format = parse_export_format(export_format)
         self.export_directory = export_directory
-        if self.export:
-            logger.warning("Memory export is not available yet: export=True is recorded, but nothing is written")
 
     def _parse_device(self, device: Any) -> Any:
         """Backend hook: resolve ``device``."""
@@ -222,15 +237,21 @@ class MemoryCore:
         """Backend hook: replace the content of ``tensors[name]`` with ``tensor`` (broadcast and cast)."""
         raise NotImplementedError(f"{type(self).__name__} must implement `_assign`")
 
+    def _store_loaded(self, name: str, array: np.ndarray) -> None:
+        """Backend hook: store validated data of the storage shape (default: ``_assign``)."""
+        self._assign(name, array)
+
     def _indexes(self, indexes: np.ndarray) -> Any:
         """Backend hook: flat row indexes as the backend indexes its arrays."""
         return indexes
 
-    def _export(self) -> None:
-        """Called each time the ring wraps when ``export`` is set: the seam where memory export plugs in.
+    def _torch_file_io(self) -> Any:
+        """Backend hook: the module whose ``save_array_file``/``load_array_file`` write and read "pt" files."""
+        raise NotImplementedError(f"{type(self).__name__} must implement `_torch_file_io`")
 
-        Export (``save``/``load`` in ``export_format``) is not available yet; the constructor warns about it.
-        """
+    def _export(self) -> None:
+        """Called each time the ring wraps when ``export`` is set."""
+        self.save(self.export_directory, self.export_format)
 
     def __getattr__(self, key: str) -> Any:
         """``_tensor_<name>`` reads the storage of ``name`` (skrl 1.4.3 kept each storage as such an attribute)."""
@@ -283,8 +304,12 @@ class MemoryCore:
             raise ValueError(
                 "No samples to be recorded in memory. Pass samples as key-value arguments (where key is the tensor name)"
             )
-        reference = tensors["states"] if "states" in tensors else next(iter(tensors.values()))
-        plan = plan_samples_write(np.shape(reference), self.memory_size, self.num_envs, self.memory_index, self.env_index)
+        reference = "states" if "states" in tensors else next(iter(tensors))
+        shape = np.shape(tensors[reference])
+        if self.export and self.num_envs == 1 and len(shape) > 1 and shape[0] > self.memory_size - self.memory_index:
+            self._add_cycle_by_cycle(tensors, reference, shape[0])
+            return
+        plan = plan_samples_write(shape, self.memory_size, self.num_envs, self.memory_index, self.env_index)
         for name, values in tensors.items():
             if name in self.tensors:
                 for index, source in plan.writes:
@@ -294,6 +319,15 @@ class MemoryCore:
             self.filled = True
             if self.export:
                 self._export()
+
+    def _add_cycle_by_cycle(self, tensors: Mapping[str, Any], reference: str, count: int) -> None:
+        """Add a run of steps of one env in pieces that end at the ring's end, so that every cycle is exported."""
+        kept = {name: values for name, values in tensors.items() if name in self.tensors or name == reference}
+        start = 0
+        while start < count:
+            stop = start + self.memory_size - self.memory_index
+            self.add_samples(**{name: values[start:stop] for name, values in kept.items()})
+            start = stop
 
     def sample(self, names: Sequence[str], batch_size: int, mini_batches: int = 1, sequence_length: int = 1) -> list:
         """Sample a batch of ``names`` (implemented by subclasses such as ``RandomMemory``)."""
@@ -346,6 +380,84 @@ class MemoryCore:
 
     def share_memory(self) -> None:
         """Move the storage to shared memory, for multiprocess training (a no-op unless the backend needs it)."""
+
+    # ---- files ---------------------------------------------------------------------------------------------
+
+    def attach_to_experiment(self, experiment_dir: str) -> None:
+        """Export into ``<experiment_dir>/memories`` unless ``export_directory`` was given (agents call this)."""
+        if not self.export_directory:
+            self.export_directory = experiment_dir
+
+    def save(self, directory: str = "", format: str = "pt") -> str:
+        """Write every tensor, the fill state and the cursor to ``<directory>/memories/<time>_memory_<id>.<ext>``.
+
+        Args:
+            directory: parent of the ``memories`` folder (empty: ``export_directory``).
+            format: ``"pt"`` (needs torch), ``"npz"`` (alias ``"np"``) or ``"csv"``.
+
+        Returns:
+            The path of the new file, written atomically. Names sort in time order.
+
+        Raises:
+            ValueError: unknown ``format``, or a memory without tensors.
+            ImportError: ``"pt"`` without torch installed.
+        """
+        file_format = parse_export_format(format)
+        if not self.tensors:
+            raise ValueError("Cannot save a memory without tensors: create them with `create_tensor` first")
+        path = new_memory_file_path(os.fspath(directory or self.export_directory), id(self), file_format)
+        arrays = {name: self._array_ops.to_numpy(tensor) for name, tensor in self.tensors.items()}
+        write_memory_file(path, self._file_header(), arrays, self._save_pt)
+        return path
+
+    def load(self, path: str) -> None:
+        """Restore the tensors, fill state and cursor from a file of ``save`` (either backend, any format).
+
+        A memory without tensors creates them from the file (names, shapes, dtypes). A memory with tensors must
+        have the same names and shapes, and the saved dtypes must cast to its own without loss; otherwise
+        ``MemoryMismatchError`` lists every difference. The data lands on the memory's device.
+
+        Args:
+            path: a ``.pt``, ``.npz`` or ``.csv`` file (files of skrl 1.4.3 in ``.pt``/``.npz`` load as filled).
+
+        Raises:
+            MemoryFileError: unknown extension, corrupt or truncated file, or one that would need to run code.
+            MemoryMismatchError: the file does not fit the memory; the memory is left unchanged.
+        """
+        path, before = os.fspath(path), set(self.tensors)
+        try:
+            header, arrays = read_memory_file(path, self._load_pt, check=lambda saved: self._prepare_load(saved, path))
+        except BaseException:
+            for name in set(self.tensors) - before:
+                del self.tensors[name], self.tensors_keep_dimensions[name]
+            raise
+        for name in list(arrays):
+            self._store_loaded(name, arrays.pop(name))  # frees each host copy as soon as it is stored
+        self.filled, self.memory_index, self.env_index = header.filled, header.memory_index, header.env_index
+
+    def _prepare_load(self, saved: MemoryFileHeader, path: str) -> None:
+        if not self.tensors:
+            for spec in saved.tensors:
+                keep = spec.keep_dimensions or len(spec.shape) != 1
+                self.create_tensor(spec.name, spec.shape if keep else spec.shape[0],
+                                   dtype=self._array_ops.native_dtype(spec.dtype), keep_dimensions=keep)
+        check_memory_fits(saved, self._tensor_specs(), self.memory_size, self.num_envs, path)
+
+    def _tensor_specs(self) -> tuple[TensorSpec, ...]:
+        return tuple(TensorSpec(name, tuple(tensor.shape[2:]),
+                                checked_dtype(self._array_ops.numpy_dtype(tensor.dtype), name).name,
+                                self.tensors_keep_dimensions.get(name, False))
+                     for name, tensor in sorted(self.tensors.items()))
+
+    def _file_header(self) -> MemoryFileHeader:
+        return MemoryFileHeader(self.memory_size, self.num_envs, self.filled, self.memory_index, self.env_index,
+                                self._tensor_specs(), self._backend_name, skrl_version)
+
+    def _save_pt(self, path: str, entries: Mapping[str, Any]) -> None:
+        self._torch_file_io().save_array_file(path, entries)
+
+    def _load_pt(self, path: str) -> Mapping[str, Any]:
+        return self._torch_file_io().load_array_file(path)
 
 
 class RandomMemoryCore(MemoryCore):

@@ -44,6 +44,12 @@ class JaxArrayOps:
     def concatenate(self, xs: Sequence[Any]) -> Any:
         return jnp.concatenate(list(xs), axis=-1) if self.use_jax else np.concatenate(list(xs), axis=-1)
 
+    def numpy_dtype(self, dtype: Any) -> np.dtype:
+        """The NumPy dtype of arrays of ``dtype`` (JAX dtypes are NumPy dtypes)."""
+        return np.dtype(dtype)
+
+    native_dtype = numpy_dtype
+
 
 JAX_ARRAY_OPS = {True: JaxArrayOps(use_jax=True), False: JaxArrayOps(use_jax=False)}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -9,6 +10,7 @@ import torch
 
 from skrl import config
 from skrl.common.memory_core import Index, MemoryCore
+from skrl.torch import array_ops
 
 
 class Memory(MemoryCore):
@@ -16,6 +18,9 @@ class Memory(MemoryCore):
 
     Flat views (``tensors_view``, ``get_tensor_by_name(name, keepdim=False)``, ``sample_all``) share the storage.
     """
+
+    _array_ops = array_ops.TORCH_ARRAY_OPS
+    _backend_name = "torch"
 
     def _parse_device(self, device: Any) -> torch.device:
         return config.torch.parse_device(device)
@@ -39,6 +44,9 @@ class Memory(MemoryCore):
         storage = self.tensors[name]
         with torch.no_grad():
             storage.copy_(self._as_tensor(tensor, storage))
+
+    def _torch_file_io(self) -> ModuleType:
+        return array_ops
 
     def _indexes(self, indexes: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(indexes, dtype=torch.long, device=self.device)
