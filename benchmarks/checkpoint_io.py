@@ -29,6 +29,7 @@ def _size_on_disk(path: str) -> int:
 
 def measure(backend: str, layers: list, repeats: int) -> dict:
     from builders import make_ppo, ppo_models, wrapped_gym_env
+
     from skrl.common import background_writer
 
     with tempfile.TemporaryDirectory() as directory:

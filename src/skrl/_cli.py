@@ -138,6 +138,9 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("run_dir", nargs="?", help="a run directory: rebuild the agent from its run.json")
             p.add_argument("--checkpoint", help="a checkpoint file/directory (default: the run's best, else latest)")
             p.add_argument("--episodes", type=int, default=10)
+    from skrl._plot import add_plot_parser
+
+    add_plot_parser(sub)
     convert = sub.add_parser("convert", help="convert a checkpoint between torch (.pt) and JAX (orbax directory)")
     convert.add_argument("source")
     convert.add_argument("destination")
@@ -149,6 +152,8 @@ def _check(args: argparse.Namespace) -> None:
     if args.command == "convert":
         if not os.path.exists(args.source):
             raise CliError(f"checkpoint {args.source!r} does not exist")
+        return
+    if args.command == "plot":
         return
     if args.num_envs < 1:
         raise CliError(f"--num-envs must be >= 1, got {args.num_envs}")
@@ -200,6 +205,12 @@ def eval_checkpoint(args: argparse.Namespace) -> None:
     print(f"evaluation return: {evaluate(agent, env_id, backend, episodes=args.episodes):.1f}")
 
 
+def _plot(args: argparse.Namespace) -> None:
+    from skrl._plot import plot
+
+    plot(args)
+
+
 def convert(args: argparse.Namespace) -> None:
     from skrl._conversion_io import convert_checkpoint
 
@@ -213,7 +224,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args.backend_given = getattr(args, "backend", None) if "--backend" in argv else None
     try:
         _check(args)
-        {"train": train, "eval": eval_checkpoint, "convert": convert}[args.command](args)
+        {"train": train, "eval": eval_checkpoint, "convert": convert, "plot": _plot}[args.command](args)
     except CliError as e:
         print(f"skrl: error: {e}", file=sys.stderr)
         return 2

@@ -64,6 +64,6 @@ def test_tracking_state_does_not_grow(backend, tmp_path, no_summary_writer):
     steps(200, 5000)
     grown = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
-    assert agent.tracking_data == {}
     assert grown < 16 * 1024, f"tracking state grew by {grown} bytes over 5000 steps"
+    assert agent.tracking_data == {}
     assert not os.path.exists(agent.experiment_dir)

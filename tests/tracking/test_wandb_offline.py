@@ -100,9 +100,8 @@ def test_offline_run_has_each_reward_tag_once_per_step(backend, offline):
     assert ("*", "global_step") in metrics
 
 
-def test_init_kwargs_defaults_and_user_overrides(tmp_path):
-    env = wrapped_gym_env("torch" if "torch" in sys.modules else "jax", "CartPole-v1", num_envs=2)
-    backend = "torch" if "torch" in sys.modules else "jax"
+def test_init_kwargs_defaults_and_user_overrides(backend, tmp_path):
+    env = wrapped_gym_env(backend, "CartPole-v1", num_envs=2)
     agent = make_ppo(backend, env, {"experiment": {"directory": str(tmp_path), "experiment_name": "exp",
                                                    "wandb_kwargs": {"sync_tensorboard": False, "project": "p"}}})
     kwargs = init_kwargs(agent, {"timesteps": 10})
@@ -126,3 +125,41 @@ def test_missing_wandb_names_the_extra(tmp_path, backend, monkeypatch):
     agent = make_ppo(backend, env, {"experiment": {"directory": str(tmp_path), "wandb": True}})
     with pytest.raises(ImportError, match=r"pip install 'skrl\[wandb\]'"):
         agent.init(trainer_cfg={"timesteps": 10})
+
+
+class _FakeRun:
+    def __init__(self, log, kwargs):
+        self.id, self._log, self.kwargs = "run-id", log, kwargs
+
+    def define_metric(self, name, step_metric=None):
+        self._log.append(("define_metric", name, step_metric))
+
+    def log(self, row):
+        self._log.append(("log", row))
+
+    def finish(self):
+        self._log.append(("finish",))
+
+
+def test_sink_starts_once_and_resumes_after_close(monkeypatch):
+    from types import SimpleNamespace
+
+    from skrl.common.wandb_sink import WandbSink
+
+    calls = []
+    fake = SimpleNamespace(init=lambda **kwargs: calls.append(("init", kwargs)) or _FakeRun(calls, kwargs))
+    monkeypatch.setitem(sys.modules, "wandb", fake)
+    sink = WandbSink({"name": "run"})
+    sink.write({"Reward / Total reward (mean)": 1.0}, 10)
+    sink.log_scalar("Custom / x", 2.0, 11)
+    sink.close()
+    sink.close()
+    sink.write({}, 12)
+    sink.write({"Reward / Total reward (mean)": 3.0}, 20)
+    inits = [kwargs for kind, *rest in calls if kind == "init" for kwargs in rest]
+    assert inits == [{"name": "run"}, {"name": "run", "id": "run-id", "resume": "allow"}]
+    assert ("define_metric", "*", "global_step") in calls
+    rows = [call[1] for call in calls if call[0] == "log"]
+    assert rows == [{"Reward / Total reward (mean)": 1.0, "global_step": 10}, {"Custom / x": 2.0, "global_step": 11},
+                    {"Reward / Total reward (mean)": 3.0, "global_step": 20}]
+    assert calls.count(("finish",)) == 1

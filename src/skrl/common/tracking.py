@@ -8,8 +8,13 @@ which is ``torch`` or ``jax.numpy``) and fetched once per interval too.
 
 from __future__ import annotations
 
+import atexit
 import math
-from typing import Any, Callable, Iterable, Mapping
+import os
+import socket
+import struct
+import time
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 import numpy as np
 
@@ -96,6 +101,95 @@ def episode_statistics_update(xp: Any, stats: Mapping[str, Any], rewards: Any, d
     }
 
 
+def episode_statistics_update_host(stats: dict, rewards: np.ndarray, done: np.ndarray) -> dict:
+    """NumPy version of ``episode_statistics_update`` for host data: in place, and the episode aggregates are only
+    touched on steps where an episode ends (a handful of NumPy calls per step instead of ~25)."""
+    rewards = np.asarray(rewards, dtype=np.float32).reshape(-1)
+    done = np.asarray(done).reshape(-1).astype(bool)
+    stats["cum_reward"] += rewards
+    stats["cum_length"] += 1.0
+    stats["reward_sum"] = stats["reward_sum"] + rewards.sum(dtype=np.float32)
+    stats["reward_count"] = stats["reward_count"] + np.float32(rewards.shape[0])
+    stats["reward_min"] = np.minimum(stats["reward_min"], rewards.min())
+    stats["reward_max"] = np.maximum(stats["reward_max"], rewards.max())
+    if done.any():
+        returns, lengths = stats["cum_reward"][done], stats["cum_length"][done]
+        stats["episodes"] = stats["episodes"] + np.float32(returns.shape[0])
+        stats["return_sum"] = stats["return_sum"] + returns.sum(dtype=np.float32)
+        stats["return_min"] = np.minimum(stats["return_min"], returns.min())
+        stats["return_max"] = np.maximum(stats["return_max"], returns.max())
+        stats["length_sum"] = stats["length_sum"] + lengths.sum(dtype=np.float32)
+        stats["length_min"] = np.minimum(stats["length_min"], lengths.min())
+        stats["length_max"] = np.maximum(stats["length_max"], lengths.max())
+        stats["cum_reward"][done] = 0.0
+        stats["cum_length"][done] = 0.0
+    return stats
+
+
+#: env steps folded into the statistics at once by ``episode_statistics_update_block``
+STATISTICS_BLOCK_STEPS = 64
+
+
+def _cummax_rows(xp: Any, x: Any) -> Any:
+    if hasattr(xp, "cummax"):  # torch
+        return xp.cummax(x, 0).values
+    return xp.maximum.accumulate(x, axis=0)  # numpy, jax.numpy
+
+
+def _take_rows(xp: Any, x: Any, index: Any) -> Any:
+    if hasattr(xp, "take_along_dim"):  # torch
+        return xp.take_along_dim(x, index, 0)
+    return xp.take_along_axis(x, index, axis=0)
+
+
+def episode_statistics_update_block(xp: Any, stats: Mapping[str, Any], rewards: Any, done: Any,
+                                    steps: Any = None) -> dict[str, Any]:
+    """``K`` env steps at once (``rewards``, ``done``: K x N): the result of ``K`` calls of
+    ``episode_statistics_update``, in about 30 array operations for the whole block instead of about 25 per step.
+
+    Only the first ``steps`` rows count (default: all; a JAX caller pads blocks to one shape and passes the number
+    of real rows, so that one compilation serves every block). Pure and branch-free, like the per-step version.
+
+    Each step ``t`` (0-based, within the block) where env ``e`` is done closes the episode that started after the
+    previous done ``p`` of that env: its return is ``cumsum(rewards)[t] - cumsum(rewards)[p]`` and its length
+    ``t - p``; without a previous done in the block the running return/length carried in ``stats`` is added.
+    """
+    k = rewards.shape[0]
+    rewards = xp.reshape(rewards, (k, -1)).astype(xp.float32) if hasattr(rewards, "astype") else xp.reshape(rewards, (k, -1))
+    done = xp.reshape(done, (k, -1)) != 0
+    row = xp.cumsum(xp.ones_like(done, dtype=getattr(xp, "long", xp.int32)), 0) - 1
+    valid = None if steps is None else row < steps
+    if valid is not None:
+        rewards, done = xp.where(valid, rewards, 0.0), done & valid
+    returns = xp.cumsum(rewards, 0)
+    last_done = _cummax_rows(xp, xp.where(done, row, -1))
+    previous = xp.concatenate([xp.full_like(last_done[:1], -1), last_done[:-1]], 0)
+    first = previous < 0
+    episode_return = returns - xp.where(first, -stats["cum_reward"], _take_rows(xp, returns, xp.where(first, 0, previous)))
+    episode_length = (row - previous) + xp.where(first, stats["cum_length"], 0.0)
+    count = k if steps is None else steps
+    final = last_done[-1:]
+    inf = math.inf
+    low, high = (rewards, rewards) if valid is None else (xp.where(valid, rewards, inf), xp.where(valid, rewards, -inf))
+    updated = {
+        "cum_reward": xp.where(final[0] >= 0, returns[-1] - _take_rows(xp, returns, xp.where(final < 0, 0, final))[0],
+                               stats["cum_reward"] + returns[-1]),
+        "cum_length": xp.where(final[0] >= 0, (count - 1 - final[0]) + 0.0, stats["cum_length"] + count),
+        "episodes": stats["episodes"] + xp.sum(done),
+        "return_sum": stats["return_sum"] + xp.sum(xp.where(done, episode_return, 0.0)),
+        "return_min": xp.minimum(stats["return_min"], xp.min(xp.where(done, episode_return, inf))),
+        "return_max": xp.maximum(stats["return_max"], xp.max(xp.where(done, episode_return, -inf))),
+        "length_sum": stats["length_sum"] + xp.sum(xp.where(done, episode_length, 0.0)),
+        "length_min": xp.minimum(stats["length_min"], xp.min(xp.where(done, episode_length, inf))),
+        "length_max": xp.maximum(stats["length_max"], xp.max(xp.where(done, episode_length, -inf))),
+        "reward_sum": stats["reward_sum"] + xp.sum(rewards),
+        "reward_count": stats["reward_count"] + count * rewards.shape[1],
+        "reward_min": xp.minimum(stats["reward_min"], xp.min(low)),
+        "reward_max": xp.maximum(stats["reward_max"], xp.max(high)),
+    }
+    return {key: xp.asarray(value, dtype=xp.float32) for key, value in updated.items()}
+
+
 def episode_statistics_scalars(host: Mapping[str, np.ndarray]) -> dict[str, float]:
     """The skrl tags for one interval, from host copies of the accumulators.
 
@@ -126,6 +220,64 @@ def reset_interval(stats: Mapping[str, Any], fresh: Mapping[str, Any]) -> dict[s
 # ---- sinks ----------------------------------------------------------------------------------------------
 
 
+#: ``callback(tag, value, step)`` that also receives the scalars a user writes with ``agent.writer.add_scalar``
+ScalarMirror = Callable[[str, float, Optional[int]], None]
+
+
+class EventFile:
+    """One TensorBoard event file, written synchronously: after ``flush()`` every event is in the file.
+
+    tensorboardX's own event writer queues events for a background thread, and its ``flush()`` does not wait for
+    that queue, so a crash could lose events that were "flushed". Writing a few dozen scalars per interval
+    directly costs microseconds. The file is created exclusively (never overwriting a file of the same second).
+    Format: TFRecord (length, masked CRC-32C of the length, data, masked CRC-32C of the data) of ``Event`` protos.
+    """
+
+    def __init__(self, logdir: str, filename_suffix: str = "") -> None:
+        from tensorboardX.proto.event_pb2 import Event
+
+        os.makedirs(logdir, exist_ok=True)
+        self._logdir = logdir
+        self._file: Any = _create_event_file(logdir, filename_suffix)
+        atexit.register(self.close)
+        self.add_event(Event(wall_time=time.time(), file_version="brain.Event:2"))
+
+    def get_logdir(self) -> str:
+        return self._logdir
+
+    def add_event(self, event: Any) -> None:
+        from tensorboardX.record_writer import masked_crc32c
+
+        if self._file is None:
+            return
+        data = event.SerializeToString()
+        header = struct.pack("<Q", len(data))
+        self._file.write(header + struct.pack("<I", masked_crc32c(header)) + data + struct.pack("<I", masked_crc32c(data)))
+
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+            atexit.unregister(self.close)
+
+    def reopen(self) -> None:
+        """Nothing to do: a closed writer is replaced by a new file on the next write."""
+
+
+def _create_event_file(logdir: str, suffix: str) -> Any:
+    base = os.path.join(logdir, f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}{suffix}")
+    for attempt in range(1000):
+        try:
+            return open(base if not attempt else f"{base}.{attempt}", "xb")
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"Cannot create a new TensorBoard event file in {logdir!r}: {base}.* all exist")
+
+
 def _summary_writer_class() -> Any:
     try:
         import tensorboardX
@@ -133,49 +285,85 @@ def _summary_writer_class() -> Any:
     except ImportError as e:  # pragma: no cover - core dependency
         raise ImportError("TensorBoard writing needs tensorboardX: pip install tensorboardX") from e
 
+    class FileWriter(tensorboardX.writer.FileWriter):
+        """tensorboardX's ``FileWriter`` on an ``EventFile``.
+
+        This also keeps W&B from tailing our files: ``wandb.init(sync_tensorboard=True)`` swaps
+        ``tensorboardX.writer.EventFileWriter`` for a subclass that makes W&B read the event files, and the W&B sink
+        already logs our scalars itself (each value would reach W&B twice).
+        """
+
+        def __init__(self, logdir: str, filename_suffix: str = "") -> None:
+            self.event_writer = EventFile(str(logdir), filename_suffix)
+            self._default_metadata = {}
+
     class SummaryWriter(tensorboardX.SummaryWriter):
         """tensorboardX's writer, keeping scalar tags verbatim (``"Reward / Total reward (mean)"``, as skrl shows them).
 
         tensorboardX would rewrite spaces and parentheses to underscores; skrl's tags have always had them.
+        Scalars a user adds with ``add_scalar`` also go to ``mirror`` (the W&B sink, when there is one).
         """
+
+        mirror: Optional[ScalarMirror] = None
+
+        def _get_file_writer(self) -> Any:
+            if self.file_writer is None:
+                self.file_writer = FileWriter(self.logdir, self._filename_suffix)
+                self.all_writers = {self.file_writer.get_logdir(): self.file_writer}
+            return self.file_writer
 
         def add_scalar(self, tag: str, scalar_value: Any, global_step: Any = None, walltime: Any = None,
                        **kwargs: Any) -> None:
             if kwargs.get("display_name") or kwargs.get("summary_description"):
-                return super().add_scalar(tag, scalar_value, global_step, walltime, **kwargs)
-            value = float(np.asarray(_host_number(scalar_value), dtype=np.float64).reshape(()))
-            summary = Summary(value=[Summary.Value(tag=tag, simple_value=value)])
-            self._get_file_writer().add_summary(summary, global_step, walltime)
+                super().add_scalar(tag, scalar_value, global_step, walltime, **kwargs)
+            else:
+                self.write_scalar(tag, scalar_value, global_step, walltime)
+            if self.mirror is not None:
+                self.mirror(tag, _host_float(scalar_value), global_step)
+
+        def write_scalar(self, tag: str, value: Any, step: Any = None, walltime: Any = None) -> None:
+            """Write one scalar event (not mirrored: the sinks write their own copies)."""
+            summary = Summary(value=[Summary.Value(tag=tag, simple_value=_host_float(value))])
+            self._get_file_writer().add_summary(summary, step, walltime)
 
     return SummaryWriter
 
 
-def _host_number(value: Any) -> Any:
+def _host_float(value: Any) -> float:
     if hasattr(value, "detach"):  # a torch tensor
-        return value.detach().cpu().numpy()
-    return value
+        value = value.detach().cpu().numpy()
+    return float(np.asarray(value, dtype=np.float64).reshape(()))
 
 
 class TensorBoardSink:
     """Writes scalars to TensorBoard event files in ``log_dir`` with tensorboardX.
 
     The writer is created on first use (so a run with tracking off leaves no event file), flushed after every
-    write so that a crash loses at most one interval, and ``close()`` is safe to call twice.
+    write so that a crash loses at most one interval, and ``close()`` is safe to call twice (a later write opens
+    a new event file in the same directory).
     """
 
     def __init__(self, log_dir: str) -> None:
         self.log_dir = log_dir
         self._writer: Any = None
+        self._mirror: Optional[ScalarMirror] = None
 
     @property
     def writer(self) -> Any:
         if self._writer is None:
             self._writer = _summary_writer_class()(log_dir=self.log_dir)
+            self._writer.mirror = self._mirror
         return self._writer
+
+    def mirror_to(self, mirror: Optional[ScalarMirror]) -> None:
+        """Send the scalars a user adds with ``writer.add_scalar`` to ``mirror`` too (None: stop)."""
+        self._mirror = mirror
+        if self._writer is not None:
+            self._writer.mirror = mirror
 
     def write(self, scalars: Mapping[str, float], step: int) -> None:
         for tag, value in scalars.items():
-            self.writer.add_scalar(tag, value, global_step=step)
+            self.writer.write_scalar(tag, value, step)
         if scalars:
             self.writer.flush()
 

@@ -13,7 +13,7 @@ from skrl import config
 from skrl.common import background_writer
 from skrl.common.agent_core import AgentCore
 from skrl.common.state_trees import describe_leaves, flatten_tree, state_differences
-from skrl.common.tracking import episode_statistics_init, episode_statistics_update
+from skrl.common.tracking import episode_statistics_init, episode_statistics_update, episode_statistics_update_host
 from skrl.jax import checkpoint_io
 
 
@@ -120,5 +120,5 @@ class Agent(AgentCore):
     def _stats_update(self, stats: Any, rewards: Any, terminated: Any, truncated: Any) -> Any:
         if isinstance(stats["cum_reward"], np.ndarray):
             done = np.logical_or(np.asarray(terminated).astype(bool), np.asarray(truncated).astype(bool))
-            return episode_statistics_update(np, stats, np.asarray(rewards, np.float32), done)
+            return episode_statistics_update_host(stats, rewards, done)
         return _jitted_stats_update(stats, rewards, terminated, truncated)

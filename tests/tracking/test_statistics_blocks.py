@@ -1,0 +1,103 @@
+"""``episode_statistics_update_block`` (K steps at once) equals a plain-Python reference and the per-step update."""
+
+import math
+
+import numpy as np
+import pytest
+
+from skrl.common.tracking import (
+    episode_statistics_init,
+    episode_statistics_scalars,
+    episode_statistics_update,
+    episode_statistics_update_block,
+)
+
+NUM_ENVS, STEPS = 5, 120
+
+
+def _data(seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(STEPS, NUM_ENVS)).astype(np.float32), rng.uniform(size=(STEPS, NUM_ENVS)) < 0.15
+
+
+def _reference(rewards, done):
+    """Episode returns/lengths env by env, in plain Python."""
+    returns, lengths, running = [], [], [[0.0, 0] for _ in range(rewards.shape[1])]
+    for t in range(rewards.shape[0]):
+        for e in range(rewards.shape[1]):
+            running[e][0] += float(rewards[t, e])
+            running[e][1] += 1
+            if done[t, e]:
+                returns.append(running[e][0])
+                lengths.append(running[e][1])
+                running[e] = [0.0, 0]
+    return returns, lengths, running
+
+
+def _namespace(name):
+    if name == "numpy":
+        return np, np.asarray
+    if name == "torch":
+        torch = pytest.importorskip("torch")
+        return torch, torch.as_tensor
+    jnp = pytest.importorskip("jax.numpy")
+    return jnp, jnp.asarray
+
+
+def _init(xp, name):
+    return episode_statistics_init(xp, NUM_ENVS, like={"device": "cpu"} if name == "torch" else None)
+
+
+@pytest.mark.parametrize("name", ["numpy", "torch", "jax"])
+@pytest.mark.parametrize("block", [1, 7, 64, STEPS])
+def test_blocks_match_the_reference(name, block):
+    xp, convert = _namespace(name)
+    rewards, done = _data()
+    stats = _init(xp, name)
+    for start in range(0, STEPS, block):
+        stats = episode_statistics_update_block(xp, stats, convert(rewards[start:start + block]),
+                                                convert(done[start:start + block]))
+    host = {k: np.asarray(v) for k, v in stats.items()}
+    returns, lengths, running = _reference(rewards, done)
+    scalars = episode_statistics_scalars(host)
+    assert scalars["Reward / Total reward (min)"] == pytest.approx(min(returns), abs=1e-4)
+    assert scalars["Reward / Total reward (max)"] == pytest.approx(max(returns), abs=1e-4)
+    assert scalars["Reward / Total reward (mean)"] == pytest.approx(np.mean(returns), abs=1e-4)
+    assert scalars["Episode / Total timesteps (mean)"] == pytest.approx(np.mean(lengths))
+    assert (scalars["Episode / Total timesteps (min)"], scalars["Episode / Total timesteps (max)"]) == (min(lengths), max(lengths))
+    assert scalars["Reward / Instantaneous reward (mean)"] == pytest.approx(rewards.mean(), abs=1e-5)
+    np.testing.assert_allclose(host["cum_reward"], [r for r, _ in running], atol=1e-4)
+    np.testing.assert_array_equal(host["cum_length"], [n for _, n in running])
+    assert all(v.dtype == np.float32 for v in host.values())
+
+
+def test_blocks_equal_per_step_updates():
+    rewards, done = _data(1)
+    per_step = episode_statistics_init(np, NUM_ENVS)
+    for t in range(STEPS):
+        per_step = episode_statistics_update(np, per_step, rewards[t][:, None], done[t][:, None])
+    blocked = episode_statistics_init(np, NUM_ENVS)
+    for start in range(0, STEPS, 64):
+        blocked = episode_statistics_update_block(np, blocked, rewards[start:start + 64], done[start:start + 64])
+    for key in per_step:
+        np.testing.assert_allclose(blocked[key], per_step[key], rtol=1e-5, atol=1e-4, err_msg=key)
+
+
+def test_padded_blocks_under_jit_ignore_the_padding():
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    update = jax.jit(lambda stats, r, d, steps: episode_statistics_update_block(jnp, stats, r, d, steps))
+    rewards, done = _data(2)
+    stats, size = episode_statistics_init(jnp, NUM_ENVS), 64
+    for start in range(0, STEPS, 50):  # 50 real rows in blocks of 64 (padded with rewards 9 and dones)
+        r, d = rewards[start:start + 50], done[start:start + 50]
+        pad = size - r.shape[0]
+        stats = update(stats, np.concatenate([r, np.full((pad, NUM_ENVS), 9.0, np.float32)]),
+                       np.concatenate([d, np.ones((pad, NUM_ENVS), bool)]), r.shape[0])
+    returns, lengths, _ = _reference(rewards, done)
+    scalars = episode_statistics_scalars({k: np.asarray(v) for k, v in stats.items()})
+    assert scalars["Reward / Total reward (max)"] == pytest.approx(max(returns), abs=1e-4)
+    assert scalars["Episode / Total timesteps (max)"] == max(lengths)
+    assert scalars["Reward / Instantaneous reward (max)"] == pytest.approx(rewards.max())
+    assert float(stats["reward_count"]) == STEPS * NUM_ENVS
+    assert not math.isinf(scalars["Reward / Instantaneous reward (min)"])
