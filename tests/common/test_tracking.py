@@ -54,17 +54,3 @@ def test_episode_spanning_a_write_counts_whole():
     scalars = episode_statistics_scalars(stats)
     assert scalars["Reward / Total reward (mean)"] == 3.0
     assert scalars["Episode / Total timesteps (max)"] == 2.0
-
-
-def test_host_update_matches_the_array_namespace_version():
-    from skrl.common.tracking import episode_statistics_update_host
-
-    rng = np.random.default_rng(0)
-    generic, host = episode_statistics_init(np, 4), episode_statistics_init(np, 4)
-    for _ in range(200):
-        rewards = rng.normal(size=(4, 1)).astype(np.float32)
-        done = rng.uniform(size=(4, 1)) < 0.1
-        generic = episode_statistics_update(np, generic, rewards, done)
-        host = episode_statistics_update_host(host, rewards, done)
-    for key in generic:
-        np.testing.assert_allclose(host[key], generic[key], rtol=1e-6, err_msg=key)

@@ -101,3 +101,66 @@ def test_padded_blocks_under_jit_ignore_the_padding():
     assert scalars["Reward / Instantaneous reward (max)"] == pytest.approx(rewards.max())
     assert float(stats["reward_count"]) == STEPS * NUM_ENVS
     assert not math.isinf(scalars["Reward / Instantaneous reward (min)"])
+
+
+@pytest.mark.parametrize(("backend", "stats_backend"), [("torch", None), ("jax", "numpy"), ("jax", "jax")])
+def test_agent_statistics_over_many_blocks_with_reused_reward_buffers(backend, stats_backend, tmp_path):
+    """An agent folds its steps in blocks: over 120 steps (several blocks, writes mid-block) the written totals are
+    the per-episode reference, even when the env overwrites one reward/done buffer in place every step (Isaac Lab
+    does), and with either JAX statistics location."""
+    from builders import make_ppo, read_events, wrapped_gym_env
+
+    from skrl import config
+    from skrl.common.agent_core import AgentCore
+
+    previous = config.jax.backend if backend == "jax" else None
+    if backend == "jax":
+        config.jax.backend = stats_backend
+    try:
+        rewards, done = _data(seed=7)
+        env = wrapped_gym_env(backend, "Pendulum-v1", num_envs=NUM_ENVS)
+        agent = make_ppo(backend, env, {"rollouts": 10**6, "experiment": {
+            "directory": str(tmp_path), "experiment_name": "run", "write_interval": 40, "checkpoint_interval": 0}},
+            memory_size=4)
+        agent.init(trainer_cfg={"timesteps": STEPS})
+        if backend == "torch":
+            import torch
+
+            reward_buffer, done_buffer = torch.zeros(NUM_ENVS, 1), torch.zeros(NUM_ENVS, 1, dtype=torch.bool)
+            fill = lambda buffer, value: buffer.copy_(torch.as_tensor(value).reshape(-1, 1))  # noqa: E731
+        else:
+            reward_buffer, done_buffer = np.zeros((NUM_ENVS, 1), np.float32), np.zeros((NUM_ENVS, 1), bool)
+            fill = lambda buffer, value: np.copyto(buffer, np.asarray(value).reshape(-1, 1))  # noqa: E731
+        no = np.zeros((NUM_ENVS, 1), bool)
+        for t in range(STEPS):
+            fill(reward_buffer, rewards[t])
+            fill(done_buffer, done[t])
+            AgentCore.record_transition(agent, None, None, reward_buffer, None, done_buffer, no, {}, t, STEPS)
+            agent.post_interaction(t, STEPS)
+        events = read_events(agent.experiment_dir)
+        agent.close()
+    finally:
+        if previous is not None:
+            config.jax.backend = previous
+    for stop in (40, 80, 120):
+        returns, lengths = _interval_episodes(rewards, done, stop - 40, stop)
+        for tag, expected in (("Reward / Total reward (max)", max(returns)), ("Reward / Total reward (min)", min(returns)),
+                              ("Reward / Total reward (mean)", np.mean(returns)),
+                              ("Episode / Total timesteps (mean)", np.mean(lengths)),
+                              ("Reward / Instantaneous reward (mean)", rewards[stop - 40:stop].mean())):
+            assert dict(events[tag])[stop] == pytest.approx(expected, rel=1e-4, abs=1e-5), (tag, stop)
+
+
+def _interval_episodes(rewards, done, start, stop):
+    """Returns and lengths of the episodes that end in steps ``[start, stop)``."""
+    returns, lengths = [], []
+    running, length = np.zeros(rewards.shape[1]), np.zeros(rewards.shape[1])
+    for t in range(stop):
+        running += rewards[t]
+        length += 1
+        for e in np.flatnonzero(done[t]):
+            if t >= start:
+                returns.append(running[e])
+                lengths.append(length[e])
+            running[e], length[e] = 0.0, 0
+    return returns, lengths

@@ -29,6 +29,7 @@ from skrl.common.experiment import EXPERIMENT_DEFAULT_CONFIG, ExperimentConfig, 
 from skrl.common.migration import AgentMigrationMixin
 from skrl.common.run_manifest import build_manifest, record_checkpoint, write_manifest
 from skrl.common.tracking import (
+    STATISTICS_BLOCK_STEPS,
     TOTAL_REWARD_MEAN,
     TensorBoardSink,
     TrackingBuffer,
@@ -83,6 +84,7 @@ class AgentCore(AgentMigrationMixin):
         self._tensorboard = TensorBoardSink(self.experiment_dir)
         self._sinks: list[Any] = []
         self._episode_stats: Any = None
+        self._pending_steps: list = []  # per-step snapshots not yet folded into ``_episode_stats``
         self._last_checkpoint: Optional[int] = None
         self._last_total_reward: Optional[float] = None
         self._manifest: Optional[dict] = None
@@ -196,9 +198,22 @@ class AgentCore(AgentMigrationMixin):
             raise RuntimeError(f"{type(self).__name__}.init(trainer_cfg) must be called before record_transition() "
                                "(the trainers call it in their constructor)")
         if self._statistics_enabled:
-            if self._episode_stats is None:
-                self._episode_stats = self._stats_init(rewards)
-            self._episode_stats = self._stats_update(self._episode_stats, rewards, terminated, truncated)
+            self._pending_steps.append(self._stats_snapshot(rewards, terminated, truncated))
+            if len(self._pending_steps) >= STATISTICS_BLOCK_STEPS:
+                self._fold_pending_steps()
+
+    def _fold_pending_steps(self) -> None:
+        """Fold the steps recorded since the last fold into the episode statistics, in one block update.
+
+        Steps are folded in blocks because one update of ``STATISTICS_BLOCK_STEPS`` steps costs about as much as one
+        per-step update; whoever reads ``_episode_stats`` folds first.
+        """
+        if not self._pending_steps:
+            return
+        if self._episode_stats is None:
+            self._episode_stats = self._stats_init(self._pending_steps[0][0])
+        self._episode_stats = self._stats_fold(self._episode_stats, self._pending_steps)
+        self._pending_steps = []
 
     def post_interaction(self, timestep: int, timesteps: int) -> None:
         """Write tracking data and checkpoints at their intervals (``timestep`` is 0-based; files use ``timestep + 1``)."""
@@ -215,6 +230,7 @@ class AgentCore(AgentMigrationMixin):
     def write_tracking_data(self, timestep: int, timesteps: int) -> dict[str, float]:
         """Aggregate everything tracked since the last write, update the best model and write to the sinks."""
         scalars: dict[str, float] = {}
+        self._fold_pending_steps()
         if self._episode_stats is not None:
             host = self._fetch_tree(self._episode_stats)
             scalars.update(episode_statistics_scalars(host))
@@ -323,6 +339,7 @@ class AgentCore(AgentMigrationMixin):
         from skrl import __version__
         from skrl.common.rng_state import capture_python_rngs
 
+        self._fold_pending_steps()
         stats = self._fetch_tree(self._episode_stats) if self._episode_stats is not None else {}
         tracking = {str(i): {"tag": tag, "values": np.asarray([float(np.asarray(v).mean()) for v in self._fetch_many(values)])}
                     for i, (tag, values) in enumerate((t, v) for t, v in self.tracking_data.items() if v)}
@@ -349,6 +366,7 @@ class AgentCore(AgentMigrationMixin):
         restore_python_rngs(state.get("rng", {}))
         self._restore_backend_rng_state(state.get("rng", {}))
         stats = state.get("episode_stats") or {}
+        self._pending_steps = []
         self._episode_stats = self._stats_from_host(stats) if stats else None
         self.tracking_data.clear()
         for entry in (state.get("tracking") or {}).values():  # tags hold "/", so they are values, not keys
@@ -430,5 +448,11 @@ class AgentCore(AgentMigrationMixin):
         """Inverse of ``_encode_host_tree``: NumPy arrays and Python values."""
         return tree
 
-    def _stats_update(self, stats: Any, rewards: Any, terminated: Any, truncated: Any) -> Any:
+    def _stats_snapshot(self, rewards: Any, terminated: Any, truncated: Any) -> tuple:
+        """``(rewards, done, ...)`` of one step, safe to keep until the next fold (copies of buffers an env may
+        overwrite in place), without a host sync."""
+        raise NotImplementedError
+
+    def _stats_fold(self, stats: Any, snapshots: list) -> Any:
+        """``stats`` updated with the snapshots of up to ``STATISTICS_BLOCK_STEPS`` consecutive steps."""
         raise NotImplementedError

@@ -101,31 +101,6 @@ def episode_statistics_update(xp: Any, stats: Mapping[str, Any], rewards: Any, d
     }
 
 
-def episode_statistics_update_host(stats: dict, rewards: np.ndarray, done: np.ndarray) -> dict:
-    """NumPy version of ``episode_statistics_update`` for host data: in place, and the episode aggregates are only
-    touched on steps where an episode ends (a handful of NumPy calls per step instead of ~25)."""
-    rewards = np.asarray(rewards, dtype=np.float32).reshape(-1)
-    done = np.asarray(done).reshape(-1).astype(bool)
-    stats["cum_reward"] += rewards
-    stats["cum_length"] += 1.0
-    stats["reward_sum"] = stats["reward_sum"] + rewards.sum(dtype=np.float32)
-    stats["reward_count"] = stats["reward_count"] + np.float32(rewards.shape[0])
-    stats["reward_min"] = np.minimum(stats["reward_min"], rewards.min())
-    stats["reward_max"] = np.maximum(stats["reward_max"], rewards.max())
-    if done.any():
-        returns, lengths = stats["cum_reward"][done], stats["cum_length"][done]
-        stats["episodes"] = stats["episodes"] + np.float32(returns.shape[0])
-        stats["return_sum"] = stats["return_sum"] + returns.sum(dtype=np.float32)
-        stats["return_min"] = np.minimum(stats["return_min"], returns.min())
-        stats["return_max"] = np.maximum(stats["return_max"], returns.max())
-        stats["length_sum"] = stats["length_sum"] + lengths.sum(dtype=np.float32)
-        stats["length_min"] = np.minimum(stats["length_min"], lengths.min())
-        stats["length_max"] = np.maximum(stats["length_max"], lengths.max())
-        stats["cum_reward"][done] = 0.0
-        stats["cum_length"][done] = 0.0
-    return stats
-
-
 #: env steps folded into the statistics at once by ``episode_statistics_update_block``
 STATISTICS_BLOCK_STEPS = 64
 
@@ -188,6 +163,19 @@ def episode_statistics_update_block(xp: Any, stats: Mapping[str, Any], rewards: 
         "reward_max": xp.maximum(stats["reward_max"], xp.max(high)),
     }
     return {key: xp.asarray(value, dtype=xp.float32) for key, value in updated.items()}
+
+
+def episode_statistics_fold(xp: Any, stats: Mapping[str, Any], snapshots: Any, steps: Any = None) -> dict[str, Any]:
+    """Fold per-step ``(rewards, terminated, truncated)`` snapshots (consecutive steps, oldest first) into ``stats``.
+
+    Agents keep one cheap snapshot per step and fold them here in blocks; the stacking, flattening and the
+    ``done`` mask happen once per block instead of once per step.
+    """
+    def stacked(i: int) -> Any:
+        return xp.stack([xp.reshape(snapshot[i], (-1,)) for snapshot in snapshots])
+
+    done = (stacked(1) != 0) | (stacked(2) != 0)
+    return episode_statistics_update_block(xp, stats, stacked(0), done, steps)
 
 
 def episode_statistics_scalars(host: Mapping[str, np.ndarray]) -> dict[str, float]:

@@ -13,7 +13,7 @@ from skrl import config
 from skrl.common import background_writer
 from skrl.common.agent_core import AgentCore
 from skrl.common.state_trees import describe_leaves, flatten_tree, state_differences
-from skrl.common.tracking import episode_statistics_init, episode_statistics_update, episode_statistics_update_host
+from skrl.common.tracking import STATISTICS_BLOCK_STEPS, episode_statistics_fold, episode_statistics_init
 from skrl.jax import checkpoint_io
 
 
@@ -22,9 +22,9 @@ def _describe(leaf: Any) -> Any:
 
 
 @jax.jit
-def _jitted_stats_update(stats: Any, rewards: Any, terminated: Any, truncated: Any) -> Any:
-    done = jnp.logical_or(jnp.asarray(terminated).astype(bool), jnp.asarray(truncated).astype(bool))
-    return episode_statistics_update(jnp, stats, jnp.asarray(rewards, jnp.float32), done)
+def _jitted_stats_fold(stats: Any, snapshots: tuple, steps: Any) -> Any:
+    """One dispatch per block: ``snapshots`` is padded to ``STATISTICS_BLOCK_STEPS`` and ``steps`` rows count."""
+    return episode_statistics_fold(jnp, stats, snapshots, steps)
 
 
 def _is_model(module: Any) -> bool:
@@ -117,8 +117,12 @@ class Agent(AgentCore):
         if "jax_key" in state and hasattr(self, "_key"):
             self._key = jax.device_put(jnp.asarray(np.asarray(state["jax_key"]), dtype=jnp.uint32), self.device)
 
-    def _stats_update(self, stats: Any, rewards: Any, terminated: Any, truncated: Any) -> Any:
-        if isinstance(stats["cum_reward"], np.ndarray):
-            done = np.logical_or(np.asarray(terminated).astype(bool), np.asarray(truncated).astype(bool))
-            return episode_statistics_update_host(stats, rewards, done)
-        return _jitted_stats_update(stats, rewards, terminated, truncated)
+    def _stats_snapshot(self, rewards: Any, terminated: Any, truncated: Any) -> tuple:
+        # device arrays are immutable (kept as they are); host arrays are copied: an env may reuse its buffers
+        return tuple(x if isinstance(x, jax.Array) else np.array(x) for x in (rewards, terminated, truncated))
+
+    def _stats_fold(self, stats: Any, snapshots: list) -> Any:
+        if not self._stats_on_device():
+            return episode_statistics_fold(np, stats, [tuple(np.asarray(x) for x in s) for s in snapshots])
+        padding = [snapshots[-1]] * (STATISTICS_BLOCK_STEPS - len(snapshots))
+        return _jitted_stats_fold(stats, tuple(snapshots + padding), len(snapshots))

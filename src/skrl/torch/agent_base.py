@@ -11,7 +11,7 @@ from skrl import config
 from skrl.common import background_writer
 from skrl.common.agent_core import AgentCore
 from skrl.common.state_trees import describe_leaves, state_differences
-from skrl.common.tracking import episode_statistics_init, episode_statistics_update
+from skrl.common.tracking import episode_statistics_fold, episode_statistics_init
 from skrl.torch import checkpoint_io
 
 
@@ -120,8 +120,10 @@ class Agent(AgentCore):
             return tree.cpu().numpy()
         return tree
 
-    def _stats_update(self, stats: Any, rewards: Any, terminated: Any, truncated: Any) -> Any:
-        rewards = torch.as_tensor(rewards, device=self.device, dtype=torch.float32)
-        done = torch.logical_or(torch.as_tensor(terminated, device=self.device).bool(),
-                                torch.as_tensor(truncated, device=self.device).bool())
-        return episode_statistics_update(torch, stats, rewards, done)
+    def _stats_snapshot(self, rewards: Any, terminated: Any, truncated: Any) -> tuple:
+        # copies: an env may overwrite its reward and done buffers in place on the next step (Isaac Lab does)
+        return tuple(x.clone() if isinstance(x, torch.Tensor) else torch.as_tensor(x, device=self.device)
+                     for x in (rewards, terminated, truncated))
+
+    def _stats_fold(self, stats: Any, snapshots: list) -> Any:
+        return episode_statistics_fold(torch, stats, snapshots)
