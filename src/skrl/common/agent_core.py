@@ -43,6 +43,8 @@ AGENT_DEFAULT_CONFIG: dict[str, Any] = {"experiment": EXPERIMENT_DEFAULT_CONFIG}
 #: checkpoint entry holding what exact resume needs besides the modules (counters, timestep, RNG, statistics).
 #: skrl 1.4.3 loaders skip it with a warning; our loaders restore it.
 AGENT_STATE_KEY = "agent_state"
+#: checkpoint entry holding the memory's contents, with ``experiment.checkpoint_memory`` (restored by ``load``)
+MEMORY_STATE_KEY = "memory"
 AGENT_STATE_FORMAT = 1
 
 
@@ -269,8 +271,7 @@ class AgentCore(AgentMigrationMixin):
         Besides the modules, the checkpoint holds an ``agent_state`` entry (timestep, counters, RNG states, episode
         statistics) so that loading it and training again continues exactly where this run was.
         """
-        states = self._module_states()
-        states[AGENT_STATE_KEY] = self._encode_host_tree(self._agent_state(timestep))
+        states = self._checkpoint_states(timestep)
         files = self._write_group(states, checkpoint_tag(timestep), best=False)
         self._last_checkpoint = timestep
         if not self._best.saved and self._best.state is not None:
@@ -280,6 +281,14 @@ class AgentCore(AgentMigrationMixin):
             best = {"timestep": self._best.timestep, "reward": self._best.reward} if self._best.state is not None else None
             record_checkpoint(self._manifest, timestep, files, self._last_total_reward, best)
             write_manifest(self.experiment_dir, self._manifest)
+
+    def _checkpoint_states(self, timestep: Optional[int]) -> dict[str, Any]:
+        """The modules, the resume state and (with ``checkpoint_memory``) the memory's contents."""
+        states = self._module_states()
+        states[AGENT_STATE_KEY] = self._encode_host_tree(self._agent_state(timestep))
+        if self._experiment.checkpoint_memory and self.memory is not None and self.memory.tensors:
+            states[MEMORY_STATE_KEY] = self._encode_host_tree(self.memory.checkpoint_state())
+        return states
 
     def on_loop_end(self, timestep: Optional[int], timesteps: int) -> None:
         """Called by the trainer when its loop ends, normally or not (Ctrl-C, error): ``timestep`` is the last
@@ -292,9 +301,7 @@ class AgentCore(AgentMigrationMixin):
 
     def save(self, path: str) -> None:
         """Write every checkpoint module (and the resume state) to ``path`` as one grouped checkpoint."""
-        states = self._module_states()
-        states[AGENT_STATE_KEY] = self._encode_host_tree(self._agent_state(self._last_checkpoint))
-        self._write_state(states, path)
+        self._write_state(self._checkpoint_states(self._last_checkpoint), path)
         background_writer.wait()
 
     def load(self, path: str) -> None:
@@ -310,8 +317,9 @@ class AgentCore(AgentMigrationMixin):
                                       f"got {type(states).__name__}")
         problems, plan = [], []
         agent_state = states.get(AGENT_STATE_KEY)
+        memory_state = self._memory_state_to_load(states.get(MEMORY_STATE_KEY), path, problems)
         for name, state in states.items():
-            if name == AGENT_STATE_KEY:
+            if name in (AGENT_STATE_KEY, MEMORY_STATE_KEY):
                 continue
             module = self.checkpoint_modules.get(name)
             if module is None:
@@ -328,9 +336,21 @@ class AgentCore(AgentMigrationMixin):
             logger.warning(f"The checkpoint {path!r} has no state for: {', '.join(missing)} (left unchanged)")
         for name, module, state in plan:
             self._replace_module(name, module, self._load_module_state(module, state))
+        if memory_state is not None:
+            self.memory.restore_checkpoint_state(memory_state, path)
         if agent_state is not None:
             self._restore_agent_state(self._decode_host_tree(agent_state))
         self.set_mode("eval")
+
+    def _memory_state_to_load(self, state: Any, path: str, problems: list) -> Any:
+        if state is None:
+            return None
+        if self.memory is None:
+            logger.warning(f"The checkpoint {path!r} holds memory contents, but the agent has no memory: skipped")
+            return None
+        state = self._decode_host_tree(state)
+        problems += [f"[memory] {line}" for line in self.memory.check_checkpoint_state(state, path)]
+        return state
 
     # ---- resume state --------------------------------------------------------------------------------------
 

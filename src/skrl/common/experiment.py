@@ -16,6 +16,7 @@ EXPERIMENT_DEFAULT_CONFIG: dict[str, Any] = {
     "write_interval": "auto",  # TensorBoard interval in timesteps; "auto" = timesteps / 100; <= 0 disables tracking
     "checkpoint_interval": "auto",  # checkpoint interval in timesteps; "auto" = timesteps / 10; <= 0 disables checkpoints
     "store_separately": False,  # one file per module instead of one file per checkpoint
+    "checkpoint_memory": False,  # also store the memory's contents (replay buffer) in each checkpoint
     "wandb": False,  # log to Weights & Biases as well
     "wandb_kwargs": {},  # keyword arguments for wandb.init
 }
@@ -38,6 +39,7 @@ class ExperimentConfig:
     write_interval: Interval = "auto"
     checkpoint_interval: Interval = "auto"
     store_separately: bool = False
+    checkpoint_memory: bool = False
     wandb: bool = False
     wandb_kwargs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 

@@ -20,8 +20,11 @@ import numpy as np
 
 from skrl import __version__ as skrl_version
 from skrl.common.memory_files import (
+    MemoryFileError,
     MemoryFileHeader,
+    MemoryMismatchError,
     TensorSpec,
+    check_arrays,
     check_memory_fits,
     checked_dtype,
     new_memory_file_path,
@@ -433,6 +436,32 @@ class MemoryCore:
             raise
         for name in list(arrays):
             self._store_loaded(name, arrays.pop(name))  # frees each host copy as soon as it is stored
+        self.filled, self.memory_index, self.env_index = header.filled, header.memory_index, header.env_index
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        """The memory as host data for an agent checkpoint: ``{"header": <json>, "tensors": {name: array}}``."""
+        return {"header": self._file_header().to_json(),
+                "tensors": {name: self._array_ops.to_numpy(tensor) for name, tensor in self.tensors.items()}}
+
+    def check_checkpoint_state(self, state: Mapping[str, Any], path: str) -> list[str]:
+        """Every reason ``state`` (from ``checkpoint_state``) cannot be restored into this memory (empty: it can)."""
+        try:
+            header = MemoryFileHeader.from_json(str(state["header"]), path)
+            check_arrays(header, {k: np.asarray(v) for k, v in dict(state["tensors"]).items()}, path)
+            if self.tensors:
+                check_memory_fits(header, self._tensor_specs(), self.memory_size, self.num_envs, path)
+        except (MemoryFileError, MemoryMismatchError) as e:
+            return [str(e)]
+        except (KeyError, TypeError, ValueError) as e:
+            return [f"the checkpoint's memory entry is malformed ({e!r})"]
+        return []
+
+    def restore_checkpoint_state(self, state: Mapping[str, Any], path: str) -> None:
+        """Restore tensors, fill state and cursor (validate with ``check_checkpoint_state`` first)."""
+        header = MemoryFileHeader.from_json(str(state["header"]), path)
+        self._prepare_load(header, path)
+        for name, array in dict(state["tensors"]).items():
+            self._store_loaded(name, np.asarray(array))
         self.filled, self.memory_index, self.env_index = header.filled, header.memory_index, header.env_index
 
     def _prepare_load(self, saved: MemoryFileHeader, path: str) -> None:

@@ -229,7 +229,7 @@ def _reading(path: str) -> Iterator[None]:
         raise MemoryFileError(f"Cannot read memory file {path!r}: the file is corrupt or truncated ({e})") from None
 
 
-def _check_arrays(header: MemoryFileHeader, arrays: Mapping[str, np.ndarray], path: str) -> None:
+def check_arrays(header: MemoryFileHeader, arrays: Mapping[str, np.ndarray], path: str) -> None:
     """The data must be what the header announces (catches files edited or damaged after writing)."""
     for spec in header.tensors:
         array = arrays.get(spec.name)
@@ -292,7 +292,7 @@ def write_memory_file(path: str, header: MemoryFileHeader, arrays: Mapping[str, 
     file_format = file_format_of(path)
     if METADATA_KEY in arrays:
         raise MemoryFileError(f"Cannot export a tensor named {METADATA_KEY!r}: the name is reserved for the header")
-    _check_arrays(header, arrays, path)
+    check_arrays(header, arrays, path)
     if file_format == "npz":
         _write_npz(path, header, arrays)
     elif file_format == "csv":
@@ -326,7 +326,7 @@ def read_memory_file(path: str, load_pt: Optional[PtReader] = None,
         if load_pt is None:
             raise MemoryFileError("The 'pt' memory format needs a torch reader; none was given")
         header, arrays = _read_pt(path, load_pt, check)
-    _check_arrays(header, arrays, path)
+    check_arrays(header, arrays, path)
     extra = sorted(set(arrays) - {spec.name for spec in header.tensors})
     if extra:
         raise MemoryFileError(f"Cannot read memory file {path!r}: tensors {extra} are not in its header")
