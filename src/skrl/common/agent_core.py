@@ -120,7 +120,9 @@ class AgentCore(AgentMigrationMixin):
         if self._experiment.wandb and self._distributed_rank() == 0:
             from skrl.common.wandb_sink import WandbSink
 
-            self._sinks.append(WandbSink.start(self, trainer_cfg))
+            wandb_sink = WandbSink.start(self, trainer_cfg)
+            self._tensorboard.mirror_to(wandb_sink.log_scalar)  # scalars users add to ``agent.writer`` reach W&B too
+            self._sinks.append(wandb_sink)
         if self.checkpoint_interval > 0:
             directory = os.path.join(self.experiment_dir, CHECKPOINTS_SUBDIR)
             os.makedirs(directory, exist_ok=True)

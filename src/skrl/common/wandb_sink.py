@@ -61,12 +61,9 @@ class WandbSink:
 
     @classmethod
     def start(cls, agent: Any, trainer_cfg: Mapping[str, Any]) -> "WandbSink":
-        """Start the run now (so that config errors show at ``agent.init``) and forward ``agent.writer`` scalars."""
+        """Start the run now, so that config errors show at ``agent.init``."""
         sink = cls(init_kwargs(agent, trainer_cfg))
         sink.open()
-        tensorboard = getattr(agent, "_tensorboard", None)
-        if tensorboard is not None:
-            tensorboard.mirror_to(sink.log_scalar)
         return sink
 
     def open(self) -> Any:
