@@ -38,16 +38,18 @@ def _savers(backend):
 
 
 def _write_forever(make, save, ext, directory, start):
+    from skrl.common.atomic_files import temporary_path_for
+
     rng = np.random.default_rng(start)
     for i in itertools.count(start):
         state = make(i, int(rng.integers(1000, 200_000)))
         save(state, os.path.join(directory, f"agent_{i}{ext}"))
         save(state, os.path.join(directory, f"best_agent{ext}"))
         old = os.path.join(directory, f"agent_{i - 2}{ext}")  # keep the last two, like a retention policy
-        if os.path.isdir(old):
-            shutil.rmtree(old)
-        elif os.path.exists(old):
-            os.remove(old)
+        if os.path.exists(old):  # deleted atomically too: renamed to a temporary name first
+            doomed = temporary_path_for(old)
+            os.replace(old, doomed)
+            shutil.rmtree(doomed) if os.path.isdir(doomed) else os.remove(doomed)
 
 
 def _check(snapshot, load):
@@ -82,10 +84,11 @@ def _start_child(backend, directory, start):
                 os._exit(0)
         return pid
     code = (f"import sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); "
-            "import checkpoint_kill_worker as w; make, save, _, ext = w._savers('jax'); print('ready', flush=True); "
+            "import checkpoint_kill_worker as w; make, save, _, ext = w._savers('jax'); "
+            f"save(make(0, 10), {os.path.join(directory, '..', f'warm-up-{start}')!r}); print('ready', flush=True); "
             f"w._write_forever(make, save, ext, {directory!r}, {start})")
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    child.stdout.readline()  # imports done: kill during writes, not during start-up
+    child.stdout.readline()  # imports and a first (scratch) write done: kill during writes, not during start-up
     return child
 
 

@@ -18,8 +18,9 @@ _JAX_BACKENDS = ("numpy", "jax")
 class _TorchConfig:
     def __init__(self) -> None:
         self._topology = ProcessTopology.from_environ("LOCAL_RANK", "RANK", "WORLD_SIZE")
-        # None resolves to cuda:0 when CUDA is available, else cpu (skrl 1.4.3 read cuda:0 on CPU-only machines)
-        self._device: Any = f"cuda:{self._topology.local_rank}" if self._topology.is_distributed else None
+        # None resolves to cuda:<local rank> when CUDA is available, else cpu (skrl 1.4.3 read cuda:0 on CPU-only
+        # machines, and cuda:<local rank> in distributed CPU runs)
+        self._device: Any = None
         self._parsed: Any = None
 
     local_rank = property(lambda self: self._topology.local_rank)
@@ -37,7 +38,12 @@ class _TorchConfig:
     @property
     def device(self) -> Any:
         if self._parsed is None:
-            self._parsed = self.parse_device(self._device, validate=False)
+            device = self._device
+            if device is None and self.is_distributed:
+                import torch
+
+                device = f"cuda:{self.local_rank}" if torch.cuda.is_available() else "cpu"
+            self._parsed = self.parse_device(device, validate=False)
         return self._parsed
 
     @device.setter

@@ -15,6 +15,7 @@ import numpy as np
 
 from skrl._logging import logger
 from skrl.common import background_writer
+from skrl.common.agent_resume import AGENT_STATE_KEY, AgentResumeMixin
 from skrl.common.atomic_files import remove_stale_temporaries
 from skrl.common.checkpoint_policy import (
     CHECKPOINTS_SUBDIR,
@@ -34,21 +35,19 @@ from skrl.common.tracking import (
     TensorBoardSink,
     TrackingBuffer,
     episode_statistics_scalars,
+    merge_episode_statistics,
     reset_interval,
     write_to_sinks,
 )
 
 AGENT_DEFAULT_CONFIG: dict[str, Any] = {"experiment": EXPERIMENT_DEFAULT_CONFIG}
 
-#: checkpoint entry holding what exact resume needs besides the modules (counters, timestep, RNG, statistics).
-#: skrl 1.4.3 loaders skip it with a warning; our loaders restore it.
-AGENT_STATE_KEY = "agent_state"
 #: checkpoint entry holding the memory's contents, with ``experiment.checkpoint_memory`` (restored by ``load``)
 MEMORY_STATE_KEY = "memory"
 AGENT_STATE_FORMAT = 1
 
 
-class AgentCore(AgentMigrationMixin):
+class AgentCore(AgentResumeMixin, AgentMigrationMixin):
     """Base of every agent: holds models, memory and the experiment data layer (tracking and checkpoints)."""
 
     #: the agent's default config (a plain dict); algorithms override it
@@ -111,13 +110,16 @@ class AgentCore(AgentMigrationMixin):
         for memory in (self.memory, *self.secondary_memories):
             if hasattr(memory, "attach_to_experiment"):  # exports default to <experiment_dir>/memories
                 memory.attach_to_experiment(self.experiment_dir)
-        if self._distributed_rank() > 0:
-            self.write_interval, self.checkpoint_interval = 0, 0
         timesteps = trainer_cfg.get("timesteps", 0)
         self.write_interval = resolve_interval(self.write_interval, timesteps, 100)
         self.checkpoint_interval = resolve_interval(self.checkpoint_interval, timesteps, 10)
+        if self._world_size() > 1:
+            self._broadcast_models()
+        if not self._is_main_process:  # ranks > 0 keep the intervals (statistics are reduced over every rank) but
+            self._initialized = True  # write nothing: no writer, W&B run, checkpoint or manifest
+            return
         self._sinks = [self._tensorboard] if self.write_interval > 0 else []
-        if self._experiment.wandb and self._distributed_rank() == 0:
+        if self._experiment.wandb:
             from skrl.common.wandb_sink import WandbSink
 
             wandb_sink = WandbSink.start(self, trainer_cfg)
@@ -144,6 +146,18 @@ class AgentCore(AgentMigrationMixin):
 
     def _distributed_rank(self) -> int:
         return 0
+
+    def _world_size(self) -> int:
+        return 1
+
+    @property
+    def _is_main_process(self) -> bool:
+        return self._distributed_rank() == 0
+
+    def _broadcast_models(self) -> None:
+        """Start every process from rank 0's parameters."""
+        for model in {id(m): m for m in self.models.values()}.values():
+            model.broadcast_parameters(0)
 
     @property
     def writer(self) -> Any:
@@ -235,9 +249,13 @@ class AgentCore(AgentMigrationMixin):
         """Aggregate everything tracked since the last write, update the best model and write to the sinks."""
         scalars: dict[str, float] = {}
         self._fold_pending_steps()
-        if self._episode_stats is not None:
-            host = self._fetch_tree(self._episode_stats)
+        host = self._fetch_tree(self._episode_stats) if self._episode_stats is not None else {}
+        if self._world_size() > 1:  # every rank takes part, in step: the episodes of every rank are written
+            shared = {key: value for key, value in host.items() if not key.startswith("cum_")}  # per-env: kept local
+            host = merge_episode_statistics(host, self._all_gather_host(shared))
+        if host:
             scalars.update(episode_statistics_scalars(host))
+        if self._episode_stats is not None:
             self._episode_stats = reset_interval(self._episode_stats, self._stats_init(None, like=self._episode_stats))
         scalars.update(self.tracking_data.drain(self._fetch_many))
         if TOTAL_REWARD_MEAN in scalars:
@@ -248,7 +266,7 @@ class AgentCore(AgentMigrationMixin):
         return scalars
 
     def _consider_best(self, timestep: int, reward: Optional[float]) -> None:
-        if self.training and self.checkpoint_interval and self.checkpoint_interval > 0 \
+        if self.training and self._is_main_process and self.checkpoint_interval and self.checkpoint_interval > 0 \
                 and self._best.policy.is_improvement(reward):
             self._best.update(timestep, float(reward), self._host_state())
 
@@ -271,8 +289,10 @@ class AgentCore(AgentMigrationMixin):
         """Write ``agent_<t>`` (or one ``<module>_<t>`` per module) and, if it improved, the best model.
 
         Besides the modules, the checkpoint holds an ``agent_state`` entry (timestep, counters, RNG states, episode
-        statistics) so that loading it and training again continues exactly where this run was.
+        statistics) so that loading it and training again continues exactly where this run was. Only rank 0 writes.
         """
+        if not self._is_main_process:
+            return
         states = self._checkpoint_states(timestep)
         files = self._write_group(states, checkpoint_tag(timestep), best=False)
         self._last_checkpoint = timestep
@@ -354,56 +374,6 @@ class AgentCore(AgentMigrationMixin):
         problems += [f"[memory] {line}" for line in self.memory.check_checkpoint_state(state, path)]
         return state
 
-    # ---- resume state --------------------------------------------------------------------------------------
-
-    def _agent_state(self, timestep: Optional[int]) -> dict[str, Any]:
-        """Host (NumPy / Python) values that exact resume needs, besides the modules."""
-        from skrl import __version__
-        from skrl.common.rng_state import capture_python_rngs
-
-        self._fold_pending_steps()
-        stats = self._fetch_tree(self._episode_stats) if self._episode_stats is not None else {}
-        tracking = {str(i): {"tag": tag, "values": np.asarray([float(np.asarray(v).mean()) for v in self._fetch_many(values)])}
-                    for i, (tag, values) in enumerate((t, v) for t, v in self.tracking_data.items() if v)}
-        return {
-            "format": AGENT_STATE_FORMAT, "skrl_version": __version__, "agent": type(self).__name__,
-            "timestep": -1 if timestep is None else int(timestep),
-            "algorithm": self._algorithm_state(),
-            "rng": {**capture_python_rngs(), **self._backend_rng_state()},
-            "episode_stats": stats, "tracking": tracking,
-            "best": {"timestep": int(self._best.timestep), "reward": float(self._best.reward)},
-        }
-
-    def _restore_agent_state(self, state: Mapping[str, Any]) -> None:
-        from skrl.common.rng_state import restore_python_rngs
-
-        if int(state.get("format", 0)) > AGENT_STATE_FORMAT:
-            logger.warning(f"The checkpoint's agent state has format {state.get('format')}, newer than this skrl "
-                           f"reads ({AGENT_STATE_FORMAT}); counters and RNG states are not restored")
-            return
-        timestep = int(state.get("timestep", -1))
-        self.resume_timestep = max(timestep, 0)
-        self._last_checkpoint = timestep if timestep >= 0 else None
-        self._restore_algorithm_state(state.get("algorithm", {}))
-        restore_python_rngs(state.get("rng", {}))
-        self._restore_backend_rng_state(state.get("rng", {}))
-        stats = state.get("episode_stats") or {}
-        self._pending_steps = []
-        self._episode_stats = self._stats_from_host(stats) if stats else None
-        self.tracking_data.clear()
-        for entry in (state.get("tracking") or {}).values():  # tags hold "/", so they are values, not keys
-            for value in np.asarray(entry["values"]).reshape(-1):
-                self.tracking_data.record(str(entry["tag"]), float(value))
-        best = state.get("best") or {}
-        self._best.timestep, self._best.reward = int(best.get("timestep", 0)), float(best.get("reward", float("-inf")))
-
-    def _algorithm_state(self) -> dict[str, Any]:
-        """Algorithm counters (e.g. PPO's rollout counter and learning rate); algorithms override."""
-        return {}
-
-    def _restore_algorithm_state(self, state: Mapping[str, Any]) -> None:
-        """Inverse of ``_algorithm_state``."""
-
     def _replace_module(self, name: str, old: Any, new: Any) -> None:
         """Immutable modules (JAX optimizers) come back as new objects: rebind every reference to the old one."""
         if new is None or new is old:
@@ -444,6 +414,10 @@ class AgentCore(AgentMigrationMixin):
         raise NotImplementedError
 
     def _fetch_many(self, values: list) -> list:
+        raise NotImplementedError
+
+    def _all_gather_host(self, tree: Mapping[str, np.ndarray]) -> list[dict]:
+        """Every process's ``tree`` (a dict of NumPy arrays; empty on a rank without statistics yet)."""
         raise NotImplementedError
 
     def _fetch_tree(self, tree: Mapping[str, Any]) -> dict[str, np.ndarray]:

@@ -200,6 +200,22 @@ def episode_statistics_scalars(host: Mapping[str, np.ndarray]) -> dict[str, floa
     return out
 
 
+def merge_episode_statistics(own: Mapping[str, np.ndarray], every: Iterable[Mapping[str, np.ndarray]]) -> dict:
+    """One interval's host statistics over several processes (``every`` includes ``own``): counts and sums add up,
+    minima and maxima combine; the per-env running returns stay this process's own."""
+    every = [stats for stats in every if stats]
+    if not every:
+        return dict(own)
+    merged = dict(own) if own else dict(every[0])
+    for key in merged:
+        if key in ("cum_reward", "cum_length"):
+            continue
+        values = np.stack([np.asarray(stats[key]) for stats in every])
+        reduce = np.min if key.endswith("_min") else np.max if key.endswith("_max") else np.sum
+        merged[key] = reduce(values, axis=0).astype(np.asarray(merged[key]).dtype)
+    return merged
+
+
 def reset_interval(stats: Mapping[str, Any], fresh: Mapping[str, Any]) -> dict[str, Any]:
     """Start a new interval: keep the per-env running returns, take every aggregate from ``fresh``."""
     return {k: (stats[k] if k in ("cum_reward", "cum_length") else fresh[k]) for k in stats}

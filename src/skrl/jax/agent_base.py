@@ -14,7 +14,7 @@ from skrl.common import background_writer
 from skrl.common.agent_core import AgentCore
 from skrl.common.state_trees import describe_leaves, flatten_tree, state_differences
 from skrl.common.tracking import STATISTICS_BLOCK_STEPS, episode_statistics_fold, episode_statistics_init
-from skrl.jax import checkpoint_io
+from skrl.jax import checkpoint_io, distributed
 
 
 def _describe(leaf: Any) -> Any:
@@ -43,6 +43,12 @@ class Agent(AgentCore):
 
     def _distributed_rank(self) -> int:
         return config.jax.rank if config.jax.is_distributed else 0
+
+    def _world_size(self) -> int:
+        return config.jax.world_size if config.jax.is_distributed else 1
+
+    def _all_gather_host(self, tree: Mapping[str, Any]) -> list:
+        return distributed.all_gather_host(tree)
 
     # module states: models and preprocessors expose ``state_dict.params``; optimizers are flax pytrees
     def _module_state(self, module: Any) -> Any:

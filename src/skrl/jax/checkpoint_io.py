@@ -20,9 +20,18 @@ LEGACY_EXTENSION = ".pickle"
 
 
 def _checkpointer() -> Any:
+    """A checkpointer over this process alone: skrl writes from rank 0 only (the other ranks hold the same
+    parameters), so no barrier may wait for the other processes of a distributed run."""
     import orbax.checkpoint as ocp
 
-    return ocp.PyTreeCheckpointer()
+    from skrl import config
+
+    if not config.jax.is_distributed:
+        return ocp.PyTreeCheckpointer()
+    this = config.jax.rank
+    options = ocp.options.MultiprocessingOptions(primary_host=this, active_processes={this})
+    return ocp.Checkpointer(ocp.PyTreeCheckpointHandler(multiprocessing_options=options),
+                            multiprocessing_options=options)
 
 
 def save_state(state: Any, path: str) -> None:

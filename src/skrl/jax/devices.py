@@ -14,6 +14,9 @@ def parse_device(device: Optional[Any]) -> "jax.Device":
     from skrl import config
 
     if config.jax.is_distributed:
+        from skrl.jax.distributed import ensure_initialized
+
+        ensure_initialized()  # before JAX touches any device
         try:
             return jax.local_devices(process_index=config.jax.rank)[0]
         except Exception as e:

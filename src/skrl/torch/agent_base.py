@@ -12,7 +12,7 @@ from skrl.common import background_writer
 from skrl.common.agent_core import AgentCore
 from skrl.common.state_trees import describe_leaves, state_differences
 from skrl.common.tracking import episode_statistics_fold, episode_statistics_init
-from skrl.torch import checkpoint_io
+from skrl.torch import checkpoint_io, distributed
 
 
 def _describe(leaf: Any) -> Any:
@@ -37,6 +37,7 @@ class Agent(AgentCore):
 
     def __init__(self, models: Mapping[str, Any], memory: Any = None, observation_space: Any = None,
                  action_space: Any = None, device: Any = None, cfg: Any = None) -> None:
+        distributed.ensure_process_group()
         super().__init__(models, memory, observation_space, action_space, device, cfg)
         for model in self.models.values():
             model.to(model.device)
@@ -46,6 +47,22 @@ class Agent(AgentCore):
 
     def _distributed_rank(self) -> int:
         return config.torch.rank if config.torch.is_distributed else 0
+
+    def _world_size(self) -> int:
+        return config.torch.world_size if config.torch.is_distributed else 1
+
+    def _all_gather_host(self, tree: Mapping[str, Any]) -> list:
+        return distributed.all_gather_objects(dict(tree))
+
+    def _average_gradients(self) -> None:
+        """Distributed runs: average every model's gradients over the processes (between backward and step)."""
+        if self._world_size() > 1:
+            for model in {id(m): m for m in self.models.values()}.values():
+                model.reduce_parameters()
+
+    def _mean_over_ranks(self, value: torch.Tensor) -> torch.Tensor:
+        """``value`` averaged over the processes (itself when not distributed), so that every rank decides alike."""
+        return distributed.all_reduce_mean(value.detach().clone()) if self._world_size() > 1 else value
 
     def _module_state(self, module: Any) -> Any:
         return module.state_dict() if hasattr(module, "state_dict") else module

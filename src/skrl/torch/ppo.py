@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from typing import Any, Optional
 
@@ -36,6 +37,8 @@ class PPO(PPOSchedule, Agent):
     def _ppo_build_optimizers(self) -> None:
         self._device_type = torch.device(self.device).type
         self.scaler = torch.amp.GradScaler(device=self._device_type, enabled=self._ppo.mixed_precision)
+        self._zero = torch.zeros((), device=self.device)
+        self._nan = torch.full((), float("nan"), device=self.device)
         self.optimizer, self.scheduler = None, None
         if self.policy is None or self.value is None:
             return
@@ -48,11 +51,13 @@ class PPO(PPOSchedule, Agent):
         self.checkpoint_modules["optimizer"] = self.optimizer
 
     def _autocast(self) -> Any:
-        return torch.autocast(device_type=self._device_type, enabled=self._ppo.mixed_precision)
+        if not self._ppo.mixed_precision:  # entering a disabled autocast costs more than the step's small matmuls
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self._device_type)
 
     def act(self, states: torch.Tensor, timestep: int, timesteps: int) -> Any:
-        """Sample actions for ``states``; returns ``(actions, log_prob, outputs)``."""
-        with torch.no_grad(), self._autocast():
+        """Sample actions for ``states`` (in inference mode); returns ``(actions, log_prob, outputs)``."""
+        with torch.inference_mode(), self._autocast():
             inputs = {"states": self._state_preprocessor(states)}
             if timestep < self._random_timesteps:
                 actions = self.policy.random_act(inputs, role="policy")[0]
@@ -63,7 +68,7 @@ class PPO(PPOSchedule, Agent):
         return actions, log_prob, outputs
 
     def _ppo_values_of(self, states: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad(), self._autocast():
+        with torch.inference_mode(), self._autocast():
             values, _, _ = self.value.act({"states": self._state_preprocessor(states)}, role="value")
             return self._value_preprocessor(values, inverse=True)
 
@@ -96,10 +101,12 @@ class PPO(PPOSchedule, Agent):
             log_ratio = log_prob - old_log_prob
             with torch.no_grad():
                 kl = ((torch.exp(log_ratio) - 1) - log_ratio).mean()
+            if cfg.kl_threshold:
+                kl = self._mean_over_ranks(kl)
             if cfg.kl_threshold and kl > cfg.kl_threshold:
                 return {"kl": kl, "stopped": True}
             entropy_loss = -cfg.entropy_loss_scale * self.policy.get_entropy(role="policy").mean() \
-                if cfg.entropy_loss_scale else torch.zeros((), device=self.device)
+                if cfg.entropy_loss_scale else self._zero
             ratio = torch.exp(log_ratio)
             surrogate = advantages * ratio
             surrogate_clipped = advantages * torch.clip(ratio, 1.0 - cfg.ratio_clip, 1.0 + cfg.ratio_clip)
@@ -110,13 +117,14 @@ class PPO(PPOSchedule, Agent):
             value_loss = cfg.value_loss_scale * F.mse_loss(returns, predicted_values)
         self.optimizer.zero_grad()
         self.scaler.scale(policy_loss + entropy_loss + value_loss).backward()
+        self._average_gradients()
         if cfg.grad_norm_clip > 0:
             self.scaler.unscale_(self.optimizer)
             torch.nn.utils.clip_grad_norm_(self._parameters, cfg.grad_norm_clip)
         self.scaler.step(self.optimizer)
         self.scaler.update()
         distribution = self.policy.distribution(role="policy") if hasattr(self.policy, "distribution") else None
-        stddev = distribution.stddev.mean() if distribution is not None else torch.full((), float("nan"))
+        stddev = distribution.stddev.mean() if distribution is not None else self._nan
         return {"kl": kl, "stopped": False, "policy_loss": policy_loss.detach(), "value_loss": value_loss.detach(),
                 "entropy_loss": entropy_loss.detach(), "stddev": stddev.detach()}
 
@@ -126,7 +134,7 @@ class PPO(PPOSchedule, Agent):
         from skrl.resources.schedulers.torch import KLAdaptiveLR
 
         if isinstance(self.scheduler, KLAdaptiveLR):
-            self.scheduler.step(torch.stack(kls).mean().item() if kls else None)
+            self.scheduler.step(self._mean_over_ranks(torch.stack(kls).mean()).item() if kls else None)
         else:
             self.scheduler.step()
 

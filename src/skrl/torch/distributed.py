@@ -1,0 +1,36 @@
+"""torch.distributed for skrl: the process group (gloo on CPU, NCCL on GPU) and the few collectives agents use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from skrl import config
+from skrl._logging import logger
+
+
+def ensure_process_group() -> None:
+    """Join the process group of a ``torchrun`` launch (once; a no-op when not distributed or already joined)."""
+    if not config.torch.is_distributed or torch.distributed.is_initialized():
+        return
+    topology = config.torch
+    logger.info(f"Distributed (rank: {topology.rank}, local rank: {topology.local_rank}, "
+                f"world size: {topology.world_size})")
+    backend = "nccl" if torch.cuda.is_available() else "gloo"
+    torch.distributed.init_process_group(backend, rank=topology.rank, world_size=topology.world_size)
+    if backend == "nccl":
+        torch.cuda.set_device(topology.local_rank)
+
+
+def all_gather_objects(value: Any) -> list:
+    """``value`` of every process, in rank order (small host objects: statistics, flags)."""
+    gathered: list = [None] * config.torch.world_size
+    torch.distributed.all_gather_object(gathered, value)
+    return gathered
+
+
+def all_reduce_mean(tensor: torch.Tensor) -> torch.Tensor:
+    """The mean of ``tensor`` over every process (in place)."""
+    torch.distributed.all_reduce(tensor, op=torch.distributed.ReduceOp.SUM)
+    return tensor.div_(config.torch.world_size)

@@ -1,0 +1,1 @@
+"""Multi-process launch helpers (``python -m skrl.utils.distributed.jax``; torch runs use ``torchrun``)."""

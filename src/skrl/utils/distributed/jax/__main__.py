@@ -1,0 +1,5 @@
+import sys
+
+from skrl.common.launcher import launch
+
+sys.exit(launch())
