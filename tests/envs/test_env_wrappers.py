@@ -284,20 +284,20 @@ class UnknownEnv:
     pass
 
 
-FakeBraxEnv = type("PipelineEnv", (), {"__module__": "brax.envs.base"})
+FakeRobosuiteEnv = type("MujocoEnv", (), {"__module__": "robosuite.environments.base"})
 
 
 def test_wrap_env_errors(backend):
     wrap_env = wrappers(backend).wrap_env
-    supported = r"Supported wrappers: 'auto', 'gym', 'gymnasium'"
+    supported = (r"Supported wrappers: 'auto', 'brax', 'dm', 'gym', 'gymnasium', 'gymnax', 'isaacgym-preview2', "
+                 r"'isaacgym-preview3', 'isaacgym-preview4', 'isaaclab-multi-agent', 'isaaclab-single-agent', "
+                 r"'omniverse-isaacgym', 'pettingzoo'")
     with pytest.raises(ValueError, match=r"Unknown wrapper type: no wrapper matches the environment classes \(.*UnknownEnv\). " + supported):
         wrap_env(UnknownEnv(), verbose=False)
-    with pytest.raises(ValueError, match=r"Unknown wrapper type: 'brax' \(detected from the environment classes\). " + supported):
-        wrap_env(FakeBraxEnv(), verbose=False)
-    with pytest.raises(ValueError, match=r"Unknown wrapper type: 'isaaclab'. " + supported):
-        wrap_env(UnknownEnv(), wrapper="isaaclab", verbose=False)
-    with pytest.raises(ValueError, match=r"Unknown wrapper type: 'pettingzoo'. " + supported):
-        wrap_env(UnknownEnv(), wrapper="pettingzoo", verbose=False)
+    with pytest.raises(ValueError, match=r"Unknown wrapper type: 'robosuite' \(detected from the environment classes\). " + supported):
+        wrap_env(FakeRobosuiteEnv(), verbose=False)
+    with pytest.raises(ValueError, match=r"Unknown wrapper type: 'bidexhands'. " + supported):
+        wrap_env(UnknownEnv(), wrapper="bidexhands", verbose=False)
     with pytest.raises(ValueError, match=r"Unknown wrapper type: expected a str"):
         wrap_env(UnknownEnv(), wrapper=None, verbose=False)
 

@@ -1,24 +1,30 @@
 """Backend-free core of the environment wrappers: wrapper detection and dispatch, and the wrapper base classes.
 
 A backend module (``skrl.envs.wrappers.torch`` / ``.jax``) subclasses the bases here, supplying only
-``_create_array_ops`` (how arrays are created on its device), and passes its table of wrapper classes to
-``wrap_env``.
+``_create_array_ops`` (how arrays are created on its device) and ``_framework`` (its name), and passes its table
+of wrapper classes to ``wrap_env``. Environments that run on another framework than the agents (Isaac on torch,
+Brax and gymnax on JAX) exchange arrays through ``skrl.<framework>.interop``, loaded by name when needed.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 from typing import Any, Mapping, Optional, Sequence
 
+import numpy as np
+
 from skrl._logging import logger
-from skrl.common.spaces import SpaceArrayOps
+from skrl.common.spaces import SpaceArrayOps, SpaceFunctions, unflatten_tensorized_space
 
 __all__ = [
     "DETECTION_RULES",
+    "ConvertedSpacesMixin",
     "MultiAgentEnvWrapperBase",
     "WrapperBase",
     "detect_wrapper_name",
     "environment_class_names",
+    "load_framework_module",
     "wrap_env",
 ]
 
@@ -31,6 +37,7 @@ DETECTION_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("robosuite.environments.",), "robosuite"),
     (("dm_env..*",), "dm"),
     (("pettingzoo.utils.env", "pettingzoo.utils.wrappers"), "pettingzoo"),
+    (("gymnax.environments.*",), "gymnax"),
     (("gymnasium..*",), "gymnasium"),
     (("gym..*",), "gym"),
 )
@@ -62,21 +69,34 @@ def detect_wrapper_name(class_names: Sequence[str]) -> Optional[str]:
     return None
 
 
+def load_framework_module(framework: str, name: str = "interop") -> Any:
+    """``skrl.<framework>.<name>``, which imports the framework: e.g. ``interop`` (other frameworks' arrays as
+    ``framework``'s) or ``functional_envs`` (the JAX drivers of Brax and gymnax).
+
+    Raises:
+        ImportError: the framework is not installed; the message names the pip extra.
+    """
+    try:
+        return importlib.import_module(f"skrl.{framework}.{name}")
+    except ImportError as e:
+        raise ImportError(f"This environment or backend needs {framework}: install it with "
+                          f"`pip install skrl[{framework}]` ({e})") from e
+
+
 def _canonical_name(name: str, env: Any) -> str:
-    """Map aliases to a wrapper name: preview 4 uses the preview 3 wrapper; Isaac Lab picks single or multi-agent."""
-    if name == "isaacgym-preview4":
-        return "isaacgym-preview3"
+    """Map aliases to a wrapper name: Isaac Lab picks the single- or multi-agent wrapper."""
     if name.startswith("isaaclab") and name not in _ISAACLAB_NAMES:
         unwrapped = getattr(env, "unwrapped", env)
         return "isaaclab-multi-agent" if hasattr(unwrapped, "possible_agents") else "isaaclab-single-agent"
     return name
 
 
-def wrap_env(env: Any, wrapper: str, verbose: bool, wrappers: Mapping[str, tuple[type, str]]) -> Any:
+def wrap_env(env: Any, wrapper: str, verbose: bool, wrappers: Mapping[str, tuple[type, str]], **kwargs: Any) -> Any:
     """Wrap ``env`` with the class that ``wrappers`` (name -> (class, label)) holds for ``wrapper``.
 
     ``wrapper="auto"`` detects the name from the env's classes with ``DETECTION_RULES``. A name that the
-    backend does not provide raises a ``ValueError`` listing the wrappers it supports.
+    backend does not provide raises a ``ValueError`` listing the wrappers it supports. ``kwargs`` go to the
+    wrapper's constructor (e.g. ``num_envs`` for gymnax).
     """
     supported = ", ".join(repr(name) for name in ("auto", *sorted(wrappers)))
     if not isinstance(wrapper, str):
@@ -99,7 +119,7 @@ def wrap_env(env: Any, wrapper: str, verbose: bool, wrappers: Mapping[str, tuple
     cls, label = wrappers[canonical]
     if verbose:
         logger.info(f"Environment wrapper: {label}")
-    return cls(env)
+    return cls(env, **kwargs)
 
 
 def _unwrapped_attribute(name: str, doc: str) -> property:
@@ -108,7 +128,11 @@ def _unwrapped_attribute(name: str, doc: str) -> property:
 
 
 class _EnvWrapperCore:
-    """What single- and multi-agent wrappers share: the wrapped env, its device, and attribute forwarding."""
+    """What single- and multi-agent wrappers share: the wrapped env, its device, attribute forwarding and the
+    conversion of arrays between the env's framework and the agents'."""
+
+    #: the agents' framework ("torch" or "jax"), set by the backend's class assembly
+    _framework: str = ""
 
     def __init__(self, env: Any) -> None:
         self._env = env
@@ -117,6 +141,7 @@ class _EnvWrapperCore:
         except Exception:
             self._unwrapped = env
         self._ops = self._create_array_ops()
+        self._spaces = SpaceFunctions(self._ops)
         self._device = self._ops.parse_device(getattr(self._unwrapped, "device", None))
 
     def _create_array_ops(self) -> SpaceArrayOps:
@@ -144,6 +169,47 @@ class _EnvWrapperCore:
     def num_envs(self) -> int:
         """Number of environments run in parallel (1 for a single env)."""
         return getattr(self._unwrapped, "num_envs", 1)
+
+    def _adopt(self, x: Any) -> Any:
+        """An env output array (NumPy, torch or JAX) as an output array of this backend, on the wrapper's device."""
+        if self._ops.is_native(x):
+            return self._ops.adopt(x)
+        if isinstance(x, (np.ndarray, np.generic, bool, int, float)):
+            return self._ops.from_numpy(np.asarray(x), self.device)
+        return self._ops.adopt(load_framework_module(self._framework).as_native_array(x, self.device))
+
+    def _adopt_foreign(self, x: Any) -> Any:
+        """``_adopt`` on the leaves of nested dicts, lists and tuples that are arrays of another framework.
+
+        NumPy and Python leaves are left for ``tensorize_space``, which casts them as the backend does.
+        """
+        if isinstance(x, Mapping):
+            return {k: self._adopt_foreign(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return type(x)(self._adopt_foreign(v) for v in x)
+        if x is None or self._ops.is_native(x) or isinstance(x, (np.ndarray, np.generic, bool, int, float)):
+            return x
+        return self._adopt(x)
+
+    def _flatten(self, space: Any, x: Any) -> Any:
+        """An env observation or state (of any framework) as a flattened ``(num_envs, size)`` backend array."""
+        tensorized = self._spaces.tensorize_space(space, self._adopt_foreign(x), device=self.device)
+        return self._spaces.flatten_tensorized_space(tensorized)
+
+    def _env_actions(self, space: Any, actions: Any, squeeze: bool) -> Any:
+        """Flattened agent actions as what a NumPy env takes (untensorized; squeezed for a single env)."""
+        return self._spaces.untensorize_space(space, unflatten_tensorized_space(space, actions),
+                                              squeeze_batch_dimension=squeeze)
+
+    def _env_array(self, x: Any, framework: str, device: Any = None) -> Any:
+        """Agent actions as an array of the env's ``framework`` ("numpy", "torch" or "jax"), on ``device``."""
+        if framework == "numpy":
+            return self._ops.to_numpy(x) if self._ops.is_native(x) else np.asarray(x)
+        return load_framework_module(framework).as_native_array(x, device)
+
+    def _column(self, values: Any, dtype: Any) -> Any:
+        """Host rewards or flags as a ``(num_envs, 1)`` backend array of ``dtype``."""
+        return self._ops.from_numpy(np.asarray(values, dtype=dtype).reshape(self.num_envs, -1), self.device)
 
     def _abstract(self, method: str) -> NotImplementedError:
         return NotImplementedError(f"{type(self).__name__} does not implement `{method}`")
@@ -189,6 +255,23 @@ class WrapperBase(_EnvWrapperCore):
 
     observation_space = _unwrapped_attribute("observation_space", "The observation space of one environment.")
     action_space = _unwrapped_attribute("action_space", "The action space of one environment.")
+
+
+class ConvertedSpacesMixin:
+    """Spaces that the wrapper converted once from the env's own (gym, dm_env, Brax, gymnax) to gymnasium spaces."""
+
+    _observation_space: Any
+    _action_space: Any
+
+    @property
+    def observation_space(self) -> Any:
+        """The observation space of one environment, as a gymnasium space."""
+        return self._observation_space
+
+    @property
+    def action_space(self) -> Any:
+        """The action space of one environment, as a gymnasium space."""
+        return self._action_space
 
 
 class MultiAgentEnvWrapperBase(_EnvWrapperCore):

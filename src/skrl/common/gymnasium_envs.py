@@ -23,10 +23,10 @@ import gymnasium
 import numpy as np
 
 from skrl._logging import logger
-from skrl.common.env_wrappers import WrapperBase
-from skrl.common.spaces import SpaceFunctions, convert_gym_space, space_kind, unflatten_tensorized_space
+from skrl.common.env_wrappers import ConvertedSpacesMixin, WrapperBase
+from skrl.common.spaces import convert_gym_space, space_kind
 
-__all__ = ["GymWrapperBase", "GymnasiumWrapperBase"]
+__all__ = ["GymWrapperBase", "GymnasiumWrapperBase", "batched_for_vector_env"]
 
 _SAME_STEP = "SameStep"
 
@@ -37,15 +37,15 @@ def _autoreset_mode(env: Any) -> Optional[str]:
     return None if mode is None else str(getattr(mode, "value", mode))
 
 
-def _batched_for_vector_env(space: Any, actions: Any) -> Any:
+def batched_for_vector_env(space: Any, actions: Any) -> Any:
     """Give Discrete leaves the ``(num_envs,)`` shape that a vector env's batched action space has."""
     kind = space_kind(space)
     if kind == "discrete":
         return actions.reshape(-1)
     if kind == "tuple":
-        return tuple(_batched_for_vector_env(s, a) for s, a in zip(space, actions))
+        return tuple(batched_for_vector_env(s, a) for s, a in zip(space, actions))
     if kind == "dict":
-        return {k: _batched_for_vector_env(s, actions[k]) for k, s in space.items()}
+        return {k: batched_for_vector_env(s, actions[k]) for k, s in space.items()}
     return actions
 
 
@@ -54,7 +54,6 @@ class GymnasiumWrapperBase(WrapperBase):
 
     def __init__(self, env: Any) -> None:
         super().__init__(env)
-        self._spaces = SpaceFunctions(self._ops)
         self._vectorized = self._is_vector_env(env)
         self._reset_once = True
         self._observation: Any = None
@@ -94,20 +93,13 @@ class GymnasiumWrapperBase(WrapperBase):
     def _env_reset(self, **kwargs: Any) -> tuple[Any, Any]:
         return self._env.reset(**kwargs)
 
-    def _env_actions(self, actions: Any) -> Any:
+    def _actions_for_env(self, actions: Any) -> Any:
         space = self.action_space
-        actions = self._spaces.untensorize_space(
-            space, unflatten_tensorized_space(space, actions), squeeze_batch_dimension=not self._vectorized
-        )
-        return _batched_for_vector_env(space, actions) if self._vectorized else actions
+        actions = self._env_actions(space, actions, squeeze=not self._vectorized)
+        return batched_for_vector_env(space, actions) if self._vectorized else actions
 
     def _observations(self, observations: Any) -> Any:
-        tensorized = self._spaces.tensorize_space(self.observation_space, observations, device=self.device)
-        return self._spaces.flatten_tensorized_space(tensorized)
-
-    def _column(self, values: Any, dtype: Any) -> Any:
-        """Rewards or flags as a ``(num_envs, 1)`` backend array of ``dtype``."""
-        return self._ops.from_numpy(np.asarray(values, dtype=dtype).reshape(self.num_envs, -1), self.device)
+        return self._flatten(self.observation_space, observations)
 
     def _reset_finished(self, observations: Any, terminated: Any, truncated: Any, info: Any) -> tuple[Any, Any]:
         """Reset the finished sub-envs of a next-step autoreset vector env; keep the step's observations in info."""
@@ -121,7 +113,7 @@ class GymnasiumWrapperBase(WrapperBase):
 
     def step(self, actions: Any) -> tuple[Any, Any, Any, Any, Any]:
         """Step with flattened actions ``(num_envs, occupied_action_size)``; returns flattened, batched outputs."""
-        observations, reward, terminated, truncated, info = self._env_step(self._env_actions(actions))
+        observations, reward, terminated, truncated, info = self._env_step(self._actions_for_env(actions))
         if self._reset_finished_envs:
             observations, info = self._reset_finished(observations, terminated, truncated, info)
         observations = self._observations(observations)
@@ -161,7 +153,7 @@ class GymnasiumWrapperBase(WrapperBase):
         self._env.close()
 
 
-class GymWrapperBase(GymnasiumWrapperBase):
+class GymWrapperBase(ConvertedSpacesMixin, GymnasiumWrapperBase):
     """Wrapper of an OpenAI gym env or ``gym.vector.VectorEnv``; spaces are converted to gymnasium spaces.
 
     gym < 0.25 (4-value ``step``, observation-only ``reset``) is adapted: truncation is read from
@@ -182,24 +174,14 @@ class GymWrapperBase(GymnasiumWrapperBase):
         if self._deprecated_api:
             logger.warning(f"Using a deprecated version of OpenAI Gym's API: {gym.__version__}")
         super().__init__(env)
-        self._observation_space = convert_gym_space(super().observation_space)
-        self._action_space = convert_gym_space(super().action_space)
+        self._observation_space = convert_gym_space(GymnasiumWrapperBase.observation_space.fget(self))
+        self._action_space = convert_gym_space(GymnasiumWrapperBase.action_space.fget(self))
 
     def _is_vector_env(self, env: Any) -> bool:
         return isinstance(env, self._gym.vector.VectorEnv)
 
     def _autoreset_mode(self, env: Any) -> str:
         return _SAME_STEP  # gym vector envs return the reset observation in the finishing step
-
-    @property
-    def observation_space(self) -> gymnasium.Space:
-        """The observation space of one environment, as a gymnasium space."""
-        return self._observation_space
-
-    @property
-    def action_space(self) -> gymnasium.Space:
-        """The action space of one environment, as a gymnasium space."""
-        return self._action_space
 
     def _env_step(self, actions: Any) -> tuple[Any, Any, Any, Any, Any]:
         if not self._deprecated_api:

@@ -1,9 +1,10 @@
 """The trainer loops, written once for both backends.
 
-A backend ``Trainer`` (``skrl.trainers.torch.Trainer`` / ``skrl.trainers.jax.Trainer``) supplies three hooks: a no-grad
-context (``_no_grad``), the concatenation of the actions of simultaneous agents (``_concatenate``) and the test for a
-one-element backend array (``_is_scalar_array``). Everything else (config, agent scopes, the interaction step, resets,
-progress bar, ``Info / *`` tracking, closing) lives here.
+A backend ``Trainer`` (``skrl.trainers.torch.Trainer`` / ``skrl.trainers.jax.Trainer``) supplies a few hooks: a no-grad
+context (``_no_grad``), the concatenation of the actions of simultaneous agents (``_concatenate``), the test for a
+one-element backend array (``_is_scalar_array``) and the carrying of the gradient mode into worker threads
+(``_thread_context``). Everything else (config, agent scopes, the interaction step, resets, progress bar,
+``Info / *`` tracking, closing) lives here.
 
 One interaction step, for each agent (or each agent on its scope of environments)::
 
@@ -13,10 +14,11 @@ One interaction step, for each agent (or each agent on its scope of environments
 from __future__ import annotations
 
 import atexit
+import concurrent.futures
 import contextlib
 import dataclasses
 import sys
-from typing import Any, ContextManager, Mapping, Optional, Sequence
+from typing import Any, Callable, ContextManager, Mapping, Optional, Sequence
 
 import numpy as np
 import tqdm
@@ -39,6 +41,7 @@ def _trainer_defaults() -> dict[str, Any]:
 
 SEQUENTIAL_TRAINER_DEFAULT_CONFIG: dict[str, Any] = _trainer_defaults()
 STEP_TRAINER_DEFAULT_CONFIG: dict[str, Any] = _trainer_defaults()
+PARALLEL_TRAINER_DEFAULT_CONFIG: dict[str, Any] = _trainer_defaults()
 
 
 def generate_equally_spaced_scopes(num_envs: int, num_simultaneous_agents: int) -> list[int]:
@@ -161,6 +164,10 @@ class TrainerCore:
     def _is_scalar_array(self, value: Any) -> bool:
         return False
 
+    def _thread_context(self) -> Callable[[], ContextManager]:
+        """A factory, called in a worker thread, of the context that gives it this thread's gradient mode."""
+        return contextlib.nullcontext
+
     # setup
 
     @property
@@ -223,11 +230,16 @@ class TrainerCore:
             return {uid: _mean_or_sample(sample, extras.get(uid)) for uid, sample in outputs[0].items()}
         return _mean_or_sample(outputs[0], outputs[-1])
 
+    def _map_agents(self, function: Callable[[Any, Optional[tuple[int, int]]], Any], scoped: list) -> list:
+        """``[function(agent, scope) for each scoped agent]``, in order (``ParallelTrainer`` runs them concurrently)."""
+        return [function(agent, scope) for agent, scope in scoped]
+
     def _act(self, scoped: list, states: Any, timestep: int, timesteps: int, training: bool) -> Any:
-        actions = [
-            self._choose_actions(agent.act(_part(states, scope), timestep=timestep, timesteps=timesteps), training)
-            for agent, scope in scoped
-        ]
+        def act(agent: Any, scope: Optional[tuple[int, int]]) -> Any:
+            outputs = agent.act(_part(states, scope), timestep=timestep, timesteps=timesteps)
+            return self._choose_actions(outputs, training)
+
+        actions = self._map_agents(act, scoped)
         return actions[0] if self.num_simultaneous_agents == 1 else self._concatenate(actions)
 
     def _is_scalar(self, value: Any) -> bool:
@@ -266,20 +278,21 @@ class TrainerCore:
     def _interact(self, states: Any, timestep: int, timesteps: int, training: bool) -> tuple[Any, tuple]:
         """Run one step for every agent; return the states for the next step and ``env.step``'s five outputs."""
         scoped = self._scoped_agents()
-        for agent, _ in scoped:
-            agent.pre_interaction(timestep=timestep, timesteps=timesteps)
+        self._map_agents(lambda agent, _: agent.pre_interaction(timestep=timestep, timesteps=timesteps), scoped)
         with self._no_grad():
             actions = self._act(scoped, states, timestep, timesteps, training)
             next_states, rewards, terminated, truncated, infos = self._step_env(actions)
-            for agent, scope in scoped:
+
+            def record(agent: Any, scope: Optional[tuple[int, int]]) -> None:
                 agent.record_transition(
                     states=_part(states, scope), actions=_part(actions, scope), rewards=_part(rewards, scope),
                     next_states=_part(next_states, scope), terminated=_part(terminated, scope),
                     truncated=_part(truncated, scope), infos=infos, timestep=timestep, timesteps=timesteps,
                 )
                 self._track_infos(agent, infos)
-        for agent, _ in scoped:
-            agent.post_interaction(timestep=timestep, timesteps=timesteps)
+
+            self._map_agents(record, scoped)
+        self._map_agents(lambda agent, _: agent.post_interaction(timestep=timestep, timesteps=timesteps), scoped)
         with self._no_grad():
             states = self._next_states(next_states, terminated, truncated)
         return states, (next_states, rewards, terminated, truncated, infos)
@@ -370,6 +383,42 @@ class SequentialTrainerCore(TrainerCore):
     def eval(self) -> None:
         """Run the loop in eval mode with the mean actions (or sampled ones if ``stochastic_evaluation``)."""
         self._run(training=False)
+
+
+class ParallelTrainerCore(SequentialTrainerCore):
+    """Like ``SequentialTrainerCore``, with several simultaneous agents acting, recording and learning concurrently.
+
+    Each phase of a step (pre-interaction, act, record, post-interaction) runs the agents in a pool of threads
+    (one per agent) and waits for all of them, so the order of phases and the results per agent are those of the
+    sequential trainer; the frameworks release the GIL in their kernels, so the agents' work overlaps. Threads
+    replace skrl 1.4.3's processes: agents, memories and writers are not copied between processes. One agent
+    runs as in ``SequentialTrainer``.
+    """
+
+    default_config = PARALLEL_TRAINER_DEFAULT_CONFIG
+    _executor: Optional[concurrent.futures.ThreadPoolExecutor] = None
+
+    def _run(self, training: bool) -> None:
+        if self.num_simultaneous_agents == 1:
+            super()._run(training)
+            return
+        with concurrent.futures.ThreadPoolExecutor(self.num_simultaneous_agents, thread_name_prefix="skrl-agent") as pool:
+            self._executor = pool
+            try:
+                super()._run(training)
+            finally:
+                self._executor = None
+
+    def _map_agents(self, function: Callable[[Any, Optional[tuple[int, int]]], Any], scoped: list) -> list:
+        if self._executor is None:
+            return super()._map_agents(function, scoped)
+        context = self._thread_context()
+
+        def run(item: tuple) -> Any:
+            with context():
+                return function(*item)
+
+        return list(self._executor.map(run, scoped))
 
 
 class StepTrainerCore(TrainerCore):

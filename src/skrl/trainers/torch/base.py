@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ContextManager
+from typing import Any, Callable, ContextManager
 
 import torch
 
@@ -24,3 +24,7 @@ class Trainer(TrainerCore):
 
     def _is_scalar_array(self, value: Any) -> bool:
         return isinstance(value, torch.Tensor) and value.numel() == 1
+
+    def _thread_context(self) -> Callable[[], ContextManager]:
+        enabled = torch.is_grad_enabled()
+        return lambda: torch.set_grad_enabled(enabled)

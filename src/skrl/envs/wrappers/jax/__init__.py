@@ -17,8 +17,21 @@ def _create_array_ops(wrapper: Any) -> JaxArrayOps:
     return ops
 
 
-Wrapper, MultiAgentEnvWrapper, GymnasiumWrapper, GymWrapper, wrap_env = build_wrapper_classes(
-    _create_array_ops, module=__name__, framework="JAX"
-)
+_classes = build_wrapper_classes(_create_array_ops, module=__name__, framework="jax")
+
+wrap_env = _classes.wrap_env
+Wrapper = _classes.Wrapper
+MultiAgentEnvWrapper = _classes.MultiAgentEnvWrapper
+GymnasiumWrapper = _classes.GymnasiumWrapper
+GymWrapper = _classes.GymWrapper
+BraxWrapper = _classes.BraxWrapper
+GymnaxWrapper = _classes.GymnaxWrapper
+DeepMindWrapper = _classes.DeepMindWrapper
+PettingZooWrapper = _classes.PettingZooWrapper
+IsaacLabWrapper = _classes.IsaacLabWrapper
+IsaacLabMultiAgentWrapper = _classes.IsaacLabMultiAgentWrapper
+IsaacGymPreview2Wrapper = _classes.IsaacGymPreview2Wrapper
+IsaacGymPreview3Wrapper = _classes.IsaacGymPreview3Wrapper
+OmniverseIsaacGymWrapper = _classes.OmniverseIsaacGymWrapper
 
 __all__ = ["wrap_env", "Wrapper", "MultiAgentEnvWrapper"]

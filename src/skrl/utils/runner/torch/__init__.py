@@ -1,0 +1,11 @@
+"""The torch Runner (``Runner(env, cfg)``, ``Runner.load_cfg_from_yaml(path)``)."""
+
+from skrl.common.runner_core import Runner as _Runner
+
+__all__ = ["Runner"]
+
+
+class Runner(_Runner):
+    """Build models, memory, agent and trainer for torch from one config, then ``run("train")`` or ``run("eval")``."""
+
+    backend = "torch"
