@@ -23,10 +23,13 @@ PUBLIC = {
     "skrl.resources.schedulers.{b}": ["KLAdaptiveLR"],
 }
 TORCH_ONLY = {"skrl.models.torch": ["MultivariateGaussianMixin"],
+              "skrl.trainers.torch": ["ParallelTrainer"],
+              "skrl.trainers.torch.parallel": ["PARALLEL_TRAINER_DEFAULT_CONFIG"],
               "skrl.utils.model_instantiators.torch": ["multivariate_gaussian_model", "shared_model"]}
 JAX_ONLY = {"skrl.resources.optimizers.jax": ["Adam"], "skrl.resources.schedulers.jax": ["kl_adaptive"]}
 SHARED = {"skrl.utils.huggingface": ["download_model_from_huggingface", "push_model_to_huggingface"],
-          "skrl.utils.checkpoints": ["find_checkpoint", "convert_checkpoint"]}
+          "skrl.utils.checkpoints": ["find_checkpoint", "convert_checkpoint"],
+          "skrl.utils.runner": ["Runner"], "skrl.utils.runner.torch": ["Runner"], "skrl.utils.runner.jax": ["Runner"]}
 
 
 @pytest.mark.parametrize("path, names", sorted(PUBLIC.items()))
