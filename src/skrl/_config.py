@@ -15,18 +15,24 @@ from skrl.common.process import ProcessTopology
 _JAX_BACKENDS = ("numpy", "jax")
 
 
-class _TorchConfig:
+class _ProcessConfig:
+    """Process topology properties shared by both backends' sections (read from the launcher's variables)."""
+
+    _topology: ProcessTopology
+
+    local_rank = property(lambda self: self._topology.local_rank)
+    rank = property(lambda self: self._topology.rank)
+    world_size = property(lambda self: self._topology.world_size)
+    is_distributed = property(lambda self: self._topology.is_distributed)
+
+
+class _TorchConfig(_ProcessConfig):
     def __init__(self) -> None:
         self._topology = ProcessTopology.from_environ("LOCAL_RANK", "RANK", "WORLD_SIZE")
         # None resolves to cuda:<local rank> when CUDA is available, else cpu (skrl 1.4.3 read cuda:0 on CPU-only
         # machines, and cuda:<local rank> in distributed CPU runs)
         self._device: Any = None
         self._parsed: Any = None
-
-    local_rank = property(lambda self: self._topology.local_rank)
-    rank = property(lambda self: self._topology.rank)
-    world_size = property(lambda self: self._topology.world_size)
-    is_distributed = property(lambda self: self._topology.is_distributed)
 
     @staticmethod
     def parse_device(device: Any, validate: bool = True) -> Any:
@@ -52,18 +58,13 @@ class _TorchConfig:
         self._parsed = None
 
 
-class _JaxConfig:
+class _JaxConfig(_ProcessConfig):
     def __init__(self) -> None:
         self._topology = ProcessTopology.from_environ("JAX_LOCAL_RANK", "JAX_RANK", "JAX_WORLD_SIZE")
         self._backend = "numpy"
         self._key: Any = np.array([0, 0], dtype=np.uint32)
         self._device: Any = None
         self._parsed: Any = None
-
-    local_rank = property(lambda self: self._topology.local_rank)
-    rank = property(lambda self: self._topology.rank)
-    world_size = property(lambda self: self._topology.world_size)
-    is_distributed = property(lambda self: self._topology.is_distributed)
 
     @property
     def coordinator_address(self) -> str:

@@ -76,29 +76,9 @@ def episode_statistics_init(xp: Any, num_envs: int, like: Any = None) -> dict[st
 def episode_statistics_update(xp: Any, stats: Mapping[str, Any], rewards: Any, done: Any) -> dict[str, Any]:
     """One env step: add ``rewards`` (N or N x 1) to the running returns and close the episodes where ``done``.
 
-    Pure and branch-free, so it runs under ``jax.jit`` and never needs the host.
+    Pure and branch-free, so it runs under ``jax.jit`` (e.g. inside a ``lax.scan``) and never needs the host.
     """
-    rewards = xp.reshape(rewards, (-1,)).astype(xp.float32) if hasattr(rewards, "astype") else xp.reshape(rewards, (-1,))
-    done = xp.reshape(done, (-1,)) != 0
-    cum_reward = stats["cum_reward"] + rewards
-    cum_length = stats["cum_length"] + 1.0
-    n_done = xp.sum(done.astype(xp.float32) if hasattr(done, "astype") else done)
-    inf = math.inf
-    return {
-        "cum_reward": xp.where(done, 0.0, cum_reward),
-        "cum_length": xp.where(done, 0.0, cum_length),
-        "episodes": stats["episodes"] + n_done,
-        "return_sum": stats["return_sum"] + xp.sum(xp.where(done, cum_reward, 0.0)),
-        "return_min": xp.minimum(stats["return_min"], xp.min(xp.where(done, cum_reward, inf))),
-        "return_max": xp.maximum(stats["return_max"], xp.max(xp.where(done, cum_reward, -inf))),
-        "length_sum": stats["length_sum"] + xp.sum(xp.where(done, cum_length, 0.0)),
-        "length_min": xp.minimum(stats["length_min"], xp.min(xp.where(done, cum_length, inf))),
-        "length_max": xp.maximum(stats["length_max"], xp.max(xp.where(done, cum_length, -inf))),
-        "reward_sum": stats["reward_sum"] + xp.sum(rewards),
-        "reward_count": stats["reward_count"] + rewards.shape[0],
-        "reward_min": xp.minimum(stats["reward_min"], xp.min(rewards)),
-        "reward_max": xp.maximum(stats["reward_max"], xp.max(rewards)),
-    }
+    return episode_statistics_update_block(xp, stats, xp.reshape(rewards, (1, -1)), xp.reshape(done, (1, -1)))
 
 
 #: env steps folded into the statistics at once by ``episode_statistics_update_block``
