@@ -16,6 +16,8 @@ from skrl.torch import checkpoint_io, distributed
 
 
 def _describe(leaf: Any) -> Any:
+    if isinstance(leaf, torch.nn.parameter.UninitializedTensorMixin):  # a lazy layer nothing could materialise
+        return (None, str(leaf.dtype))
     return (tuple(leaf.shape), str(leaf.dtype)) if isinstance(leaf, torch.Tensor) else None
 
 
@@ -29,6 +31,17 @@ def _to_host(value: Any) -> Any:
     return value
 
 
+def _materialize_lazy_layers(model: Any, role: str) -> None:
+    """Give lazy layers (the instantiators build them) their shapes now, with one call on sample inputs.
+
+    Done when the agent is built, so that a checkpoint is compared with the real shapes before loading, and so that
+    the first parameters are not created inside ``act``'s inference mode (they could not be trained then).
+    """
+    lazy = any(isinstance(p, torch.nn.parameter.UninitializedTensorMixin) for p in model.parameters())
+    if lazy and hasattr(model, "init_state_dict"):
+        model.init_state_dict(role)
+
+
 class Agent(AgentCore):
     """Base class of torch agents (``skrl.agents.torch.Agent``)."""
 
@@ -39,8 +52,9 @@ class Agent(AgentCore):
                  action_space: Any = None, device: Any = None, cfg: Any = None) -> None:
         distributed.ensure_process_group()
         super().__init__(models, memory, observation_space, action_space, device, cfg)
-        for model in self.models.values():
+        for role, model in self.models.items():
             model.to(model.device)
+            _materialize_lazy_layers(model, role)
 
     def _parse_device(self, device: Any) -> torch.device:
         return config.torch.parse_device(device)

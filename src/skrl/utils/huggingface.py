@@ -127,9 +127,13 @@ def push_model_to_huggingface(checkpoint: str, repo_id: str, *, agent: Any = Non
         environment: the environment id (a tag and the card's dataset).
         evaluation_return: the final evaluation return (the card's ``mean_reward`` metric).
         tags: extra Hub tags.
-        backend, agent_config: override what ``agent`` (or the checkpoint's form) gives.
+        backend: overrides what ``agent`` (or the checkpoint's form) gives.
+        agent_config: overrides the config of ``agent``.
         filename: the checkpoint's name in the repository (default: its base name).
-        revision, private, token, commit_message: passed to the Hub client.
+        revision: passed to the Hub client.
+        private: passed to the Hub client.
+        token: passed to the Hub client.
+        commit_message: passed to the Hub client.
     """
     hub = _hub()
     if not os.path.exists(checkpoint):

@@ -52,17 +52,18 @@ def _apply_gradients(optimizer: Optimizer, grad: Any, params: Any, lr: Optional[
 
 
 class Adam:
-    """Build an Adam ``Optimizer`` for ``model`` (calling ``Adam(...)`` returns an ``Optimizer``, not an ``Adam``).
-
-    Args:
-        model: a JAX model whose ``state_dict.params`` exist (``init_state_dict`` was called).
-        lr: learning rate built into the transformation when ``scale`` is True.
-        grad_norm_clip: clip the gradients to this global norm first; 0 disables clipping.
-        scale: when False the transformation returns raw Adam directions and ``step`` must be given ``lr``
-            (agents do this when a learning-rate scheduler is configured).
-    """
+    """Build an Adam ``Optimizer`` for ``model`` (calling ``Adam(...)`` returns an ``Optimizer``, not an ``Adam``)."""
 
     def __new__(cls, model: Any, lr: float = 1e-3, grad_norm_clip: float = 0, scale: bool = True) -> Optimizer:
+        """The ``Optimizer``: Adam (with global-norm clipping first when ``grad_norm_clip > 0``) on ``model``'s params.
+
+        Args:
+            model: a JAX model whose ``state_dict.params`` exist (``init_state_dict`` was called).
+            lr: learning rate built into the transformation when ``scale`` is True.
+            grad_norm_clip: clip the gradients to this global norm first; 0 disables clipping.
+            scale: when False the transformation returns raw Adam directions and ``step`` must be given ``lr``
+                (agents do this when a learning-rate scheduler is configured).
+        """
         if not isinstance(lr, numbers.Real) or isinstance(lr, bool) or lr <= 0:
             raise ValueError(f"Invalid `lr`: expected a positive float. Received: lr={lr!r}")
         if not isinstance(grad_norm_clip, numbers.Real) or grad_norm_clip < 0:
