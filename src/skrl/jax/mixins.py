@@ -15,6 +15,7 @@ from typing import Any, Mapping, MutableMapping, Optional
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from skrl import config
 from skrl.common.mixins import (
@@ -22,6 +23,7 @@ from skrl.common.mixins import (
     DeterministicMixinBase,
     GaussianMixinBase,
     MultiCategoricalMixinBase,
+    TabularMixinBase,
 )
 from skrl.common.models import ActionClip, reduce_log_prob
 
@@ -187,3 +189,49 @@ class DeterministicMixin(DeterministicMixinBase, _JaxMixinState):
     def _d_act(self, params: Any, inputs: Mapping[str, Any], role: str) -> tuple:
         actions, outputs = self.apply(params, inputs, role)
         return _clip(actions, self._d_clip), None, outputs
+
+
+class TabularMixin(TabularMixinBase, _JaxMixinState):
+    """Tabular model (Q-learning, SARSA): ``__call__(inputs, role)`` returns ``(actions, outputs)`` from the tables.
+
+    Tables are array attributes set after ``TabularMixin.__init__`` (e.g. ``self.q_table = jnp.ones(...)``).
+    ``state_dict.params`` is ``{name: table}`` and assigning a state dict replaces them, so checkpoints and
+    ``save``/``load`` carry them. ``act(inputs, role, params)`` is traceable: with ``params`` the tables are read
+    from it; ``inputs["key"]`` is the PRNG key for exploration (filled from a per-model stream when missing).
+    """
+
+    def _is_table(self, value: Any) -> bool:
+        return isinstance(value, (jax.Array, np.ndarray))
+
+    def init_state_dict(self, role: str, inputs: Mapping[str, Any] = {}, key: Optional[jax.Array] = None) -> None:
+        """Nothing to initialise: the tables exist from construction (kept for the common model workflow)."""
+        del role, inputs, key
+
+    @property
+    def state_dict(self) -> Any:
+        """``StateDict`` whose ``params`` are the tables ``{name: array}``."""
+        from skrl.jax.models import StateDict
+
+        return StateDict.create(apply_fn=self.act, params={name: getattr(self, name) for name in self._table_names()})
+
+    @state_dict.setter
+    def state_dict(self, value: Any) -> None:
+        params = value.params if hasattr(value, "params") else value
+        for name, table in params.items():
+            self._check_table(name, table)
+        for name, table in params.items():
+            object.__setattr__(self, name, jax.device_put(jnp.asarray(table), self.device))
+
+    def act(self, inputs: Mapping[str, Any], role: str = "", params: Optional[Any] = None) -> tuple:
+        return self._act("_t_", inputs, role, params)
+
+    def _t_act(self, params: Any, inputs: Mapping[str, Any], role: str) -> tuple:
+        saved = {name: getattr(self, name) for name in params}
+        try:
+            for name, table in params.items():
+                object.__setattr__(self, name, table)
+            actions, outputs = self.__call__(inputs, role)
+        finally:
+            for name, table in saved.items():
+                object.__setattr__(self, name, table)
+        return actions, None, outputs

@@ -18,6 +18,7 @@ from skrl.common.mixins import (
     GaussianMixinBase,
     MultiCategoricalMixinBase,
     MultivariateGaussianMixinBase,
+    TabularMixinBase,
 )
 from skrl.common.models import ActionClip, GaussianSettings, reduce_log_prob
 
@@ -154,3 +155,41 @@ class DeterministicMixin(DeterministicMixinBase, _TorchMixinState):
     def act(self, inputs: Mapping[str, Any], role: str = "") -> tuple[torch.Tensor, None, dict]:
         actions, outputs = self.compute(inputs, role)
         return _clip(actions, self._d_clip), None, outputs
+
+
+class TabularMixin(TabularMixinBase, _TorchMixinState):
+    """Tabular model (Q-learning, SARSA): ``compute`` returns ``(actions, outputs)`` from the model's tensors.
+
+    Tables are plain tensor attributes set after ``TabularMixin.__init__`` (e.g. ``self.q_table``); ``to``,
+    ``state_dict`` and ``load_state_dict`` include them, so checkpoints and ``save``/``load`` carry them.
+    """
+
+    def _is_table(self, value: Any) -> bool:
+        return isinstance(value, torch.Tensor) and not isinstance(value, torch.nn.Parameter)
+
+    def act(self, inputs: Mapping[str, Any], role: str = "") -> tuple[torch.Tensor, None, dict]:
+        actions, outputs = self.compute(inputs, role)
+        return actions, None, outputs
+
+    def to(self, *args: Any, **kwargs: Any) -> "TabularMixin":
+        """Move the module and every table (``Module.to`` arguments)."""
+        torch.nn.Module.to(self, *args, **kwargs)
+        for name in self._table_names():
+            setattr(self, name, getattr(self, name).to(*args, **kwargs))
+        return self
+
+    def state_dict(self, *args: Any, **kwargs: Any) -> dict:
+        """The tables, then the module's own state dict."""
+        module_state = torch.nn.Module.state_dict(self, *args, **kwargs)
+        return {**{name: getattr(self, name) for name in self._table_names()}, **module_state}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False) -> Any:
+        """Replace the tables (same shape and dtype, else ``ValueError``) and load the rest into the module."""
+        module_keys = set(torch.nn.Module.state_dict(self))
+        tables = {name: value for name, value in state_dict.items() if name not in module_keys}
+        for name, value in tables.items():
+            self._check_table(name, value)
+        for name, value in tables.items():
+            setattr(self, name, value.to(getattr(self, name).device, copy=True))
+        rest = {name: value for name, value in state_dict.items() if name in module_keys}
+        return torch.nn.Module.load_state_dict(self, rest, strict=strict, assign=assign)

@@ -1,6 +1,12 @@
 """JAX/Flax models: ``Model`` plus the mixins that turn its ``__call__`` output into actions."""
 
-from skrl.jax.mixins import CategoricalMixin, DeterministicMixin, GaussianMixin, MultiCategoricalMixin
+from skrl.jax.mixins import (
+    CategoricalMixin,
+    DeterministicMixin,
+    GaussianMixin,
+    MultiCategoricalMixin,
+    TabularMixin,
+)
 from skrl.jax.models import Model, StateDict
 
 __all__ = [
@@ -10,4 +16,5 @@ __all__ = [
     "Model",
     "MultiCategoricalMixin",
     "StateDict",
+    "TabularMixin",
 ]

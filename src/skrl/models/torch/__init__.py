@@ -6,6 +6,7 @@ from skrl.torch.mixins import (
     GaussianMixin,
     MultiCategoricalMixin,
     MultivariateGaussianMixin,
+    TabularMixin,
 )
 from skrl.torch.models import Model
 
@@ -16,4 +17,5 @@ __all__ = [
     "Model",
     "MultiCategoricalMixin",
     "MultivariateGaussianMixin",
+    "TabularMixin",
 ]
