@@ -94,6 +94,8 @@ class PPOSchedule:
     """Mixin with PPO's backend-free control flow; the backend class provides the ``_ppo_*`` hooks."""
 
     default_config = PPO_DEFAULT_CONFIG
+    #: the validated config dataclass (variants with other keys, such as TRPO, set their own)
+    config_class: Any = PPOConfig
     _tensors_names = ["states", "actions", "log_prob", "values", "returns", "advantages"]
 
     def __init__(self, models: Mapping[str, Any], memory: Any = None, observation_space: Any = None,
@@ -127,13 +129,20 @@ class PPOSchedule:
         values = self._ppo_values_of(states)
         if self._ppo.time_limit_bootstrap:
             rewards = rewards + self._discount_factor * values * truncated
+        self._ppo_store(states=states, actions=actions, rewards=rewards, next_states=next_states, terminated=terminated,
+                        truncated=truncated, log_prob=self._current_log_prob, values=values)
+
+    def _model_inputs(self, states: Any) -> dict:
+        """The inputs of every policy and value call for (preprocessed) ``states`` (RPO adds ``alpha``)."""
+        return {"states": states}
+
+    def _ppo_store(self, **samples: Any) -> None:
+        """Add one step's samples to every memory (a backend may write them in fewer dispatches)."""
         for memory in [self.memory, *self.secondary_memories]:
-            memory.add_samples(states=states, actions=actions, rewards=rewards, next_states=next_states,
-                               terminated=terminated, truncated=truncated, log_prob=self._current_log_prob,
-                               values=values)
+            memory.add_samples(**samples)
 
     def _setup_ppo(self) -> None:
-        self._ppo = PPOConfig.from_dict(self.cfg)
+        self._ppo = self.config_class.from_dict(self.cfg)
         self._rollouts = self._ppo.rollouts
         self._learning_epochs = self._ppo.learning_epochs
         self._mini_batches = self._ppo.mini_batches
@@ -181,6 +190,14 @@ class PPOSchedule:
         super().post_interaction(timestep, timesteps)
 
     def _update(self, timestep: int, timesteps: int) -> None:
+        self._track_update(self._ppo_update(timestep, timesteps))
+
+    def _ppo_update(self, timestep: int, timesteps: int) -> Optional[dict]:
+        """Returns/advantages, then every epoch's mini-batch steps with the KL early stop and the scheduler.
+
+        Returns the summary to track (``policy_loss``, ``value_loss``, ``entropy_loss``: means over the mini-batches
+        that stepped; ``stddev``: the last one's), or None when none stepped. A backend may run it in one call.
+        """
         self._ppo_compute_advantages()
         results: list[dict] = []
         threshold = self._ppo.kl_threshold
@@ -193,16 +210,19 @@ class PPOSchedule:
                     break
                 results.append(out)
             self._ppo_step_scheduler(timestep, kls)
-        self._track_update(results)
+        if not results:
+            return None
+        summary = {key: self._ppo_mean([r[key] for r in results]) for key in ("policy_loss", "value_loss", "entropy_loss")}
+        return {**summary, "stddev": results[-1]["stddev"]}
 
-    def _track_update(self, results: list[dict]) -> None:
-        if not results or not self._tracking_enabled:
+    def _track_update(self, summary: Optional[Mapping[str, Any]]) -> None:
+        if summary is None or not self._tracking_enabled:
             return
         for key, tag in TRACKED_LOSSES:
-            self.track_data(tag, self._ppo_mean([r[key] for r in results]))
+            self.track_data(tag, summary[key])
         if self._ppo.entropy_loss_scale:
-            self.track_data("Loss / Entropy loss", self._ppo_mean([r["entropy_loss"] for r in results]))
-        self.track_data("Policy / Standard deviation", results[-1]["stddev"])
+            self.track_data("Loss / Entropy loss", summary["entropy_loss"])
+        self.track_data("Policy / Standard deviation", summary["stddev"])
         learning_rate = self._ppo_learning_rate()
         if learning_rate is not None:
             self.track_data("Learning / Learning rate", learning_rate)

@@ -1,62 +1,90 @@
-"""PPO on JAX: one jitted call per env step (act + value), GAE by ``lax.scan``, one jitted call per mini-batch.
+"""PPO on JAX: one jitted call per env step (act + value, PRNG key split inside), one jitted call per update.
 
-The schedule (rollouts, epochs, mini-batches, KL early stop, tracked tags) is in ``skrl.common.ppo``.
-Nothing here syncs with the host per env step beyond handing the actions to a host environment.
+The update (returns/advantages, every epoch and mini-batch, shuffling, KL early stop, learning-rate schedule) is
+``PPOFunctions.update`` from ``skrl.jax.ppo_functions``, also used by the jitted trainer. Its losses stay on the
+device until the agent core writes them. With the "jax" array backend a step's samples are written into the
+memory in one dispatch, in place (donated buffers). The schedule (rollouts, tags) is in ``skrl.common.ppo``.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any, Optional
+from collections.abc import Mapping
+from typing import Any, Callable, Iterator, Optional
 
+import gymnasium
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from skrl import config
+from skrl.common.memory_core import plan_samples_write
 from skrl.common.ppo import PPOSchedule
 from skrl.jax.agent_base import Agent
+from skrl.jax.ppo_functions import ROLLOUT_NAMES, PPOFunctions, PPOTrainState, compute_gae, scaler_spec
+
+__all__ = ["PPO", "compute_gae"]
 
 
-@functools.partial(jax.jit, static_argnames=("discount_factor", "lambda_coefficient"))
-def compute_gae(rewards: jax.Array, dones: jax.Array, values: jax.Array, next_values: jax.Array,
-                discount_factor: float, lambda_coefficient: float) -> tuple[jax.Array, jax.Array]:
-    """Returns and normalised advantages over a ``(T, N, 1)`` rollout; compile time does not grow with ``T``."""
-    not_dones = 1.0 - dones.astype(jnp.float32)
-    following = jnp.concatenate([values[1:], next_values[None]], axis=0)
-
-    def step(advantage: jax.Array, row: tuple) -> tuple:
-        reward, not_done, value, next_value = row
-        advantage = reward - value + discount_factor * not_done * (next_value + lambda_coefficient * advantage)
-        return advantage, advantage
-
-    _, advantages = jax.lax.scan(step, jnp.zeros_like(rewards[0]), (rewards, not_dones, values, following), reverse=True)
-    returns = advantages + values
-    advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
-    return returns, advantages
+def _act_step(functions: PPOFunctions, params: tuple, stats: tuple, states: jax.Array, key: jax.Array) -> tuple:
+    key, subkey = jax.random.split(key)
+    return (key, *functions.act(params, stats, states, subkey))
 
 
-def _scaler_spec(preprocessor: Any) -> Optional[tuple]:
-    """Static description of a preprocessor for jitted code: None (identity) or (clip_threshold, epsilon)."""
-    if hasattr(preprocessor, "params") and hasattr(preprocessor, "apply"):
-        return (preprocessor.clip_threshold, preprocessor.epsilon)
-    return None
+def _sample_step(functions: PPOFunctions, params: tuple, stats: tuple, states: jax.Array, key: jax.Array,
+                 packed: bool) -> tuple:
+    """What a training step needs, in few outputs (each output of a jitted call costs about as much as a small
+    matmul): ``(key, actions, log_prob, values)``, or ``(key, [actions | log_prob | values])`` when ``packed``."""
+    key, actions, log_prob, _, values = _act_step(functions, params, stats, states, key)
+    if not packed:
+        return key, actions, log_prob, values
+    return key, jnp.concatenate([actions.reshape(actions.shape[0], -1).astype(jnp.float32), log_prob, values], axis=-1)
 
 
-def _preprocess(spec: Optional[tuple], params: Any, x: jax.Array, inverse: bool = False) -> jax.Array:
-    if spec is None:
-        return x
-    from skrl.resources.preprocessors.jax.running_standard_scaler import standardize
+class _LazyOutputs(Mapping):
+    """The outputs dict of a training ``act``, computed (from the same inputs and key) only if it is read."""
 
-    return standardize(params, x, inverse, spec[0], spec[1])
+    def __init__(self, compute: Callable[[], dict]) -> None:
+        self._compute = compute
+        self._outputs: Optional[dict] = None
+
+    def _get(self) -> dict:
+        if self._outputs is None:
+            self._outputs = self._compute()
+        return self._outputs
+
+    def __getitem__(self, key: str) -> Any:
+        return self._get()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
 
 
-def _update_stats(spec: Optional[tuple], params: Any, x: jax.Array) -> Any:
-    if spec is None:
-        return params
-    from skrl.resources.preprocessors.jax.running_standard_scaler import update
+@functools.partial(jax.jit, donate_argnums=0)
+def _write_row(tensors: dict, row: jax.Array, samples: dict) -> dict:
+    return {name: tensor.at[row].set(samples[name]) for name, tensor in tensors.items()}
 
-    return update(params, x)
+
+def _store_step(memory: Any, samples: dict) -> bool:
+    """Write one step of every env into a JAX-array memory in a single dispatch; False where that does not apply."""
+    if not getattr(memory, "_jax", False) or memory.export or np.ndim(samples["states"]) < 2:
+        return False
+    plan = plan_samples_write(np.shape(samples["states"]), memory.memory_size, memory.num_envs, memory.memory_index,
+                              memory.env_index)
+    if plan.writes != (((memory.memory_index,), None),):
+        return False
+    names = [name for name in samples if name in memory.tensors]
+    tensors = {name: memory.tensors[name] for name in names}
+    if not all(tensor.committed for tensor in tensors.values()):  # one compilation: always committed arrays
+        tensors = jax.device_put(tensors, memory.device)
+    written = _write_row(tensors, np.int32(memory.memory_index), {name: samples[name] for name in names})
+    memory.tensors.update(written)
+    memory.memory_index, memory.env_index = plan.memory_index, plan.env_index
+    memory.filled = memory.filled or plan.wrapped
+    return True
 
 
 class PPO(PPOSchedule, Agent):
@@ -64,15 +92,19 @@ class PPO(PPOSchedule, Agent):
 
     _float_dtype = np.float32
     _bool_dtype = np.bool_
+    #: the pure functions of the algorithm (variants such as RPO or A2C subclass it)
+    functions_class = PPOFunctions
 
     def _ppo_build_optimizers(self) -> None:
         from skrl.resources.optimizers.jax import Adam
         from skrl.resources.schedulers.jax import KLAdaptiveLR, kl_adaptive
 
         self._jax = config.jax.backend == "jax"
-        self._key = jax.random.fold_in(config.jax.key, 0x5350)  # the agent's own stream, split inside jit
+        key = jax.random.fold_in(config.jax.key, 0x5350)  # the agent's own stream, split inside jit
+        self._key = jax.device_put(key, self.device)
         self._current_values: Any = None
         self._jitted: dict[str, Any] = {}
+        self._device_inputs_cache: Optional[tuple] = None  # (host objects, their committed device copies)
         factory = self.cfg["learning_rate_scheduler"]
         self._kl_schedule = factory is KLAdaptiveLR or factory is kl_adaptive
         self.scheduler = factory(**self.cfg["learning_rate_scheduler_kwargs"]) if factory else None
@@ -86,60 +118,111 @@ class PPO(PPOSchedule, Agent):
             self.checkpoint_modules["policy_optimizer"] = self.policy_optimizer
             self.checkpoint_modules["value_optimizer"] = self.value_optimizer
 
-    # ---- jitted functions (built once per agent: the models' apply functions are closed over) ----------------
+    # ---- pure functions and the state they change ------------------------------------------------------------
 
-    def _specs(self) -> tuple:
-        return _scaler_spec(self._state_preprocessor), _scaler_spec(self._value_preprocessor)
+    def ppo_functions(self) -> PPOFunctions:
+        """The agent's pure PPO functions (built once; the jitted trainer runs them inside its own loop)."""
+        if "functions" not in self._jitted:
+            lr_mode = "fixed" if self.scheduler is None else ("kl" if self._kl_schedule else "schedule")
+            extra = tuple((name, value) for name, value in self._model_inputs(None).items() if name != "states")
+            self._jitted["functions"] = self.functions_class(
+                self.policy, self.value, self._ppo, scaler_spec(self._state_preprocessor),
+                scaler_spec(self._value_preprocessor), lr_mode, self.scheduler if self._kl_schedule else None, extra)
+        return self._jitted["functions"]
+
+    def _function(self, name: str, function: Any, **jit_kwargs: Any) -> Any:
+        if name not in self._jitted:
+            self._jitted[name] = jax.jit(functools.partial(function, self.ppo_functions()), **jit_kwargs)
+        return self._jitted[name]
+
+    def _device_inputs(self) -> tuple:
+        """``((policy params, value params), (state stats, value stats))`` committed to the agent's device.
+
+        They are transferred (committed) again only when replaced (update, load, assignment): jitted calls then
+        always see committed arrays and compile once.
+        """
+        functions = self.ppo_functions()
+        host = (self.policy.state_dict.params, self.value.state_dict.params if self.value is not None else None,
+                self._state_preprocessor.params if functions.state_spec else None,
+                self._value_preprocessor.params if functions.value_spec else None)
+        if self._device_inputs_cache is None or any(a is not b for a, b in zip(host, self._device_inputs_cache[0])):
+            device = jax.device_put(host, self.device)
+            self._device_inputs_cache = (host, (device[:2], device[2:]))
+        return self._device_inputs_cache[1]
 
     def _stats(self) -> tuple:
-        state_spec, value_spec = self._specs()
-        return (self._state_preprocessor.params if state_spec else None,
-                self._value_preprocessor.params if value_spec else None)
+        return self._device_inputs()[1]
 
-    def _act_function(self) -> Any:
-        if "act" not in self._jitted:
-            policy, value = self.policy, self.value
-            state_spec, value_spec = self._specs()
+    def train_state(self) -> PPOTrainState:
+        """Everything the update changes, gathered from the models, optimizers, preprocessors and agent."""
+        params, stats = self._device_inputs()
+        optimizers = jax.device_put((self.policy_optimizer, self.value_optimizer, jnp.float32(self._learning_rate),
+                                     self._key), self.device)
+        return PPOTrainState(*params, *optimizers[:2], *stats, *optimizers[2:])
 
-            def act(policy_params: Any, value_params: Any, stats: tuple, states: jax.Array, key: jax.Array) -> tuple:
-                key, subkey = jax.random.split(key)
-                inputs = {"states": _preprocess(state_spec, stats[0], states)}
-                actions, log_prob, outputs = policy.act({**inputs, "key": subkey}, role="policy", params=policy_params)
-                values = value.act(inputs, role="value", params=value_params)[0]
-                return key, actions, log_prob, outputs, _preprocess(value_spec, stats[1], values, inverse=True)
+    def set_train_state(self, state: PPOTrainState) -> None:
+        """Store a state returned by the update back into the models, optimizers, preprocessors and agent."""
+        self.policy.state_dict = self.policy.state_dict.replace(params=state.policy_params)
+        self.value.state_dict = self.value.state_dict.replace(params=state.value_params)
+        self.policy_optimizer, self.value_optimizer = state.policy_optimizer, state.value_optimizer
+        self.checkpoint_modules["policy_optimizer"] = self.policy_optimizer
+        self.checkpoint_modules["value_optimizer"] = self.value_optimizer
+        functions = self.ppo_functions()
+        if functions.state_spec:
+            self._state_preprocessor.params = state.state_stats
+        if functions.value_spec:
+            self._value_preprocessor.params = state.value_stats
+        if self.scheduler is not None:
+            self._learning_rate = state.learning_rate
+        self._key = state.key
 
-            self._jitted["act"] = jax.jit(act)
-        return self._jitted["act"]
+    def _stats_init(self, rewards: Any, like: Any = None) -> Any:
+        """Episode statistics as committed device arrays, like those the jitted fold returns: it compiles once."""
+        stats = super()._stats_init(rewards, like=like)
+        return jax.device_put(stats, self.device) if self._stats_on_device() else stats
 
-    def _value_function(self) -> Any:
-        if "value" not in self._jitted:
-            value = self.value
-            state_spec, value_spec = self._specs()
-
-            def values_of(value_params: Any, stats: tuple, states: jax.Array) -> jax.Array:
-                values = value.act({"states": _preprocess(state_spec, stats[0], states)}, role="value", params=value_params)[0]
-                return _preprocess(value_spec, stats[1], values, inverse=True)
-
-            self._jitted["value"] = jax.jit(values_of)
-        return self._jitted["value"]
+    def _stats_from_host(self, host: Any) -> Any:
+        stats = super()._stats_from_host(host)
+        return jax.device_put(stats, self.device) if self._stats_on_device() else stats
 
     # ---- interaction ---------------------------------------------------------------------------------------------
 
     def act(self, states: Any, timestep: int, timesteps: int) -> Any:
-        """Sample actions for ``states`` in one jitted call; returns ``(actions, log_prob, outputs)``."""
+        """Sample actions for ``states`` in one jitted call; returns ``(actions, log_prob, outputs)``.
+
+        In training the outputs dict (mean actions, ...) is computed only if it is read.
+        """
         if timestep < self._random_timesteps:
             return self._random_act(states)
-        self._key, actions, log_prob, outputs, values = self._act_function()(
-            self.policy.state_dict.params, self.value.state_dict.params if self.value is not None else None,
-            self._stats(), states, self._key)
-        if not self._jax:  # host env and NumPy memory: one transfer for what the step needs; outputs stay lazy
+        params, stats = self._device_inputs()
+        key = self._key
+        if not self.training:
+            self._key, actions, log_prob, outputs, values = self._function("act", _act_step)(params, stats, states, key)
+        elif self._jax:
+            self._key, actions, log_prob, values = self._function("sample", _sample_step, static_argnames="packed")(
+                params, stats, states, key, packed=False)
+        else:  # host env and NumPy memory: one transfer of one array for what the step needs
+            self._key, packed = self._function("sample", _sample_step, static_argnames="packed")(
+                params, stats, states, key, packed=True)
+            actions, log_prob, values = self._unpack(np.asarray(packed))
+        if self.training:
+            states = states if self._jax else np.array(states)
+            outputs = _LazyOutputs(lambda: self._function("act", _act_step)(params, stats, states, key)[3])
+        elif not self._jax:
             actions, log_prob, values = jax.device_get((actions, log_prob, values))
         self._current_log_prob, self._current_values = log_prob, values
         return actions, log_prob, outputs
 
+    def _unpack(self, packed: np.ndarray) -> tuple:
+        width = packed.shape[-1] - 2
+        actions = packed[:, :width]
+        if isinstance(self.action_space, (gymnasium.spaces.Discrete, gymnasium.spaces.MultiDiscrete)):
+            actions = actions.astype(np.int32)
+        return actions, packed[:, width:width + 1], packed[:, width + 1:]
+
     def _random_act(self, states: Any) -> Any:
-        state_spec, _ = self._specs()
-        inputs = {"states": _preprocess(state_spec, self._stats()[0], jnp.asarray(states))}
+        functions = self.ppo_functions()
+        inputs = functions.model_inputs(self._preprocessed_states(states))
         actions = self.policy.random_act(inputs, role="policy")[0]
         self._key, subkey = jax.random.split(self._key)
         _, log_prob, outputs = self.policy.act({**inputs, "taken_actions": actions, "key": subkey}, role="policy")
@@ -147,107 +230,79 @@ class PPO(PPOSchedule, Agent):
         self._current_values = None
         return actions, self._current_log_prob, outputs
 
+    def _preprocessed_states(self, states: Any) -> jax.Array:
+        from skrl.jax.ppo_functions import preprocess
+
+        return preprocess(self.ppo_functions().state_spec, self._stats()[0], jnp.asarray(states))
+
+    def _values(self, states: Any) -> jax.Array:
+        values_of = self._function("values", lambda functions, *args: functions.values_of(*args))
+        params, stats = self._device_inputs()
+        return values_of(params[1], stats, states)
+
     def _ppo_values_of(self, states: Any) -> Any:
         values, self._current_values = self._current_values, None  # computed by act() in the same jitted call
         if values is None:
-            values = self._value_function()(self.value.state_dict.params, self._stats(), states)
+            values = self._values(states)
             values = values if self._jax else np.asarray(values)
         return values
 
-    # ---- update hooks --------------------------------------------------------------------------------------------
+    def _ppo_store(self, **samples: Any) -> None:
+        if self.secondary_memories or not _store_step(self.memory, samples):
+            super()._ppo_store(**samples)
+
+    # ---- update --------------------------------------------------------------------------------------------------
+
+    def _ppo_update(self, timestep: int, timesteps: int) -> Optional[dict]:
+        """The whole update in one jitted call; the tracked losses stay on the device."""
+        rollout = self._rollout_arrays()
+        update = self._function("update", lambda functions, *args: functions.update(*args))
+        state, metrics, targets = update(self.train_state(), rollout, self._current_next_states,
+                                         np.float32(self._scheduled_learning_rate(timestep)))
+        self.set_train_state(state)
+        self._store_targets(*targets)
+        if self._ppo.kl_threshold and not float(metrics["count"]):  # every mini-batch stopped: nothing to track
+            return None
+        return metrics
+
+    def _rollout_arrays(self) -> dict:
+        return jax.device_put({name: self.memory.get_tensor_by_name(name) for name in ROLLOUT_NAMES}, self.device)
+
+    def _scheduled_learning_rate(self, timestep: int) -> float:
+        """A non-KL schedule's rate at ``timestep``: a factor of the configured rate (skrl 1.4.3 compounded it)."""
+        if self.scheduler is None or self._kl_schedule:
+            return float(self._ppo.learning_rate)
+        return float(self._ppo.learning_rate * self.scheduler(timestep))
+
+    def _store_targets(self, values: jax.Array, returns: jax.Array, advantages: jax.Array) -> None:
+        convert = (lambda x: x) if self._jax else np.asarray
+        self.memory.set_tensor_by_name("values", convert(values))
+        self.memory.set_tensor_by_name("returns", convert(returns))
+        self.memory.set_tensor_by_name("advantages", convert(advantages))
+
+    # ---- hooks for variants with their own update (TRPO) ---------------------------------------------------------
 
     def _ppo_compute_advantages(self) -> None:
-        last_values = self._value_function()(self.value.state_dict.params, self._stats(), self._current_next_states)
-        memory = self.memory
-        dones = jnp.logical_or(jnp.asarray(memory.get_tensor_by_name("terminated")),
-                               jnp.asarray(memory.get_tensor_by_name("truncated")))
-        values = jnp.asarray(memory.get_tensor_by_name("values"))
-        returns, advantages = compute_gae(jnp.asarray(memory.get_tensor_by_name("rewards")), dones, values, last_values,
-                                          float(self._discount_factor), float(self._lambda))
-        values = self._value_preprocessor(values, train=True)
-        returns = self._value_preprocessor(returns, train=True)
-        convert = (lambda x: x) if self._jax else np.asarray
-        memory.set_tensor_by_name("values", convert(values))
-        memory.set_tensor_by_name("returns", convert(returns))
-        memory.set_tensor_by_name("advantages", convert(advantages))
+        rollout = self._rollout_arrays()
+        advantages = self._function("advantages", lambda functions, *args: functions.advantages(*args))
+        value_stats, *targets = advantages(self.train_state(), rollout, self._current_next_states)
+        if self.ppo_functions().value_spec:
+            self._value_preprocessor.params = value_stats
+        self._store_targets(*targets)
 
     def _ppo_permutation(self, size: int) -> np.ndarray:
         return np.random.permutation(size)
-
-    def _train_function(self, update_stats: bool) -> Any:
-        name = f"train_{update_stats}"
-        if name not in self._jitted:
-            self._jitted[name] = jax.jit(functools.partial(self._train_step, update_stats=update_stats))
-        return self._jitted[name]
-
-    def _train_step(self, params: tuple, optimizers: tuple, stats: Any, batch: tuple, key: jax.Array,
-                    lr: jax.Array, update_stats: bool) -> tuple:
-        """One PPO mini-batch step (pure): losses, gradients, clipped Adam steps for policy and value."""
-        cfg, (policy_params, value_params) = self._ppo, params
-        state_spec, _ = self._specs()
-        states, actions, old_log_prob, old_values, returns, advantages = batch
-        if update_stats:
-            stats = _update_stats(state_spec, stats, states)
-        states = _preprocess(state_spec, stats, states)
-
-        def policy_loss_fn(p: Any) -> tuple:
-            _, log_prob, outputs = self.policy.act({"states": states, "taken_actions": actions, "key": key},
-                                                   role="policy", params=p)
-            log_ratio = log_prob - old_log_prob
-            kl = jax.lax.stop_gradient(jnp.mean((jnp.exp(log_ratio) - 1) - log_ratio))
-            ratio = jnp.exp(log_ratio)
-            clipped = jnp.clip(ratio, 1.0 - cfg.ratio_clip, 1.0 + cfg.ratio_clip)
-            policy_loss = -jnp.mean(jnp.minimum(advantages * ratio, advantages * clipped))
-            entropy_loss = -cfg.entropy_loss_scale * jnp.mean(outputs["entropy"]) if cfg.entropy_loss_scale else 0.0
-            stddev = jnp.mean(outputs["stddev"]) if "stddev" in outputs else jnp.nan
-            return policy_loss + entropy_loss, (policy_loss, entropy_loss, kl, stddev)
-
-        def value_loss_fn(p: Any) -> jax.Array:
-            predicted = self.value.act({"states": states}, role="value", params=p)[0]
-            if cfg.clip_predicted_values:
-                predicted = old_values + jnp.clip(predicted - old_values, -cfg.value_clip, cfg.value_clip)
-            return cfg.value_loss_scale * jnp.mean((returns - predicted) ** 2)
-
-        (_, (policy_loss, entropy_loss, kl, stddev)), policy_grads = jax.value_and_grad(policy_loss_fn, has_aux=True)(policy_params)
-        value_loss, value_grads = jax.value_and_grad(value_loss_fn)(value_params)
-        lr = None if self._scaled else lr  # with a scheduler the agent's rate is applied to raw Adam directions
-        new_policy = optimizers[0].apply_gradients(policy_grads, policy_params, lr)
-        new_value = optimizers[1].apply_gradients(value_grads, value_params, lr)
-        stopped = jnp.logical_and(cfg.kl_threshold > 0, kl > cfg.kl_threshold)  # KL early stop: keep the old state
-        keep = lambda new, old: jax.tree_util.tree_map(lambda n, o: jnp.where(stopped, o, n), new, old)  # noqa: E731
-        policy_params, policy_optimizer = keep(new_policy, (policy_params, optimizers[0]))
-        value_params, value_optimizer = keep(new_value, (value_params, optimizers[1]))
-        losses = {"policy_loss": policy_loss, "value_loss": value_loss, "entropy_loss": jnp.asarray(entropy_loss, jnp.float32),
-                  "kl": kl, "stddev": stddev, "stopped": stopped}
-        return (policy_params, value_params), (policy_optimizer, value_optimizer), stats, losses
-
-    def _ppo_train_minibatch(self, batch: Any, epoch: int) -> dict:
-        state_spec, _ = self._specs()
-        self._key, subkey = jax.random.split(self._key)
-        params = (self.policy.state_dict.params, self.value.state_dict.params)
-        optimizers = (self.policy_optimizer, self.value_optimizer)
-        stats = self._state_preprocessor.params if state_spec else None
-        params, optimizers, stats, losses = self._train_function(epoch == 0 and state_spec is not None)(
-            params, optimizers, stats, tuple(batch), subkey, jnp.float32(self._learning_rate))
-        self.policy.state_dict = self.policy.state_dict.replace(params=params[0])
-        self.value.state_dict = self.value.state_dict.replace(params=params[1])
-        self.policy_optimizer, self.value_optimizer = optimizers
-        self.checkpoint_modules["policy_optimizer"] = self.policy_optimizer
-        self.checkpoint_modules["value_optimizer"] = self.value_optimizer
-        if state_spec:
-            self._state_preprocessor.params = stats
-        return losses
 
     def _ppo_step_scheduler(self, timestep: int, kls: list) -> None:
         if self.scheduler is None:
             return
         if self._kl_schedule:
-            mean_kl = float(np.mean(jax.device_get(kls))) if kls else None
-            self._learning_rate = float(self.scheduler(timestep, self._learning_rate, mean_kl))
-        else:  # a factor of the configured rate at this timestep (skrl 1.4.3 compounded it at every epoch)
-            self._learning_rate = float(self._ppo.learning_rate * self.scheduler(timestep))
+            mean_kl = jnp.mean(jnp.stack(kls)) if kls else None
+            self._learning_rate = self.scheduler(timestep, jnp.float32(self._learning_rate), mean_kl)
+        else:
+            self._learning_rate = self._scheduled_learning_rate(timestep)
 
-    def _ppo_learning_rate(self) -> Optional[float]:
+    def _ppo_learning_rate(self) -> Optional[Any]:
         return self._learning_rate if self.scheduler is not None else None
 
     def _ppo_mean(self, values: list) -> jax.Array:

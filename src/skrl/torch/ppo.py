@@ -39,12 +39,14 @@ class PPO(PPOSchedule, Agent):
         self.scaler = torch.amp.GradScaler(device=self._device_type, enabled=self._ppo.mixed_precision)
         self._zero = torch.zeros((), device=self.device)
         self._nan = torch.full((), float("nan"), device=self.device)
+        self._current_values: Optional[torch.Tensor] = None
         self.optimizer, self.scheduler = None, None
         if self.policy is None or self.value is None:
             return
         self._parameters = list(self.policy.parameters()) if self.policy is self.value else \
             list(itertools.chain(self.policy.parameters(), self.value.parameters()))
-        self.optimizer = torch.optim.Adam(self._parameters, lr=self._learning_rate)
+        fused = self._device_type in ("cpu", "cuda")  # one kernel for every parameter instead of a few per tensor
+        self.optimizer = torch.optim.Adam(self._parameters, lr=self._learning_rate, fused=fused or None)
         scheduler = self.cfg["learning_rate_scheduler"]
         if scheduler:
             self.scheduler = scheduler(self.optimizer, **self.cfg["learning_rate_scheduler_kwargs"])
@@ -56,31 +58,39 @@ class PPO(PPOSchedule, Agent):
         return torch.autocast(device_type=self._device_type)
 
     def act(self, states: torch.Tensor, timestep: int, timesteps: int) -> Any:
-        """Sample actions for ``states`` (in inference mode); returns ``(actions, log_prob, outputs)``."""
+        """Sample actions for ``states`` (in inference mode); returns ``(actions, log_prob, outputs)``.
+
+        In training the value of ``states`` is computed in the same pass, for ``record_transition``.
+        """
         with torch.inference_mode(), self._autocast():
-            inputs = {"states": self._state_preprocessor(states)}
+            inputs = self._model_inputs(self._state_preprocessor(states))
             if timestep < self._random_timesteps:
                 actions = self.policy.random_act(inputs, role="policy")[0]
                 _, log_prob, outputs = self.policy.act({**inputs, "taken_actions": actions}, role="policy")
             else:
                 actions, log_prob, outputs = self.policy.act(inputs, role="policy")
+            self._current_values = self._values(inputs) if self.training and self.value is not None else None
         self._current_log_prob = log_prob
         return actions, log_prob, outputs
 
+    def _values(self, inputs: dict) -> torch.Tensor:
+        values, _, _ = self.value.act(inputs, role="value")
+        return self._value_preprocessor(values, inverse=True)
+
     def _ppo_values_of(self, states: torch.Tensor) -> torch.Tensor:
-        with torch.inference_mode(), self._autocast():
-            values, _, _ = self.value.act({"states": self._state_preprocessor(states)}, role="value")
-            return self._value_preprocessor(values, inverse=True)
+        values, self._current_values = self._current_values, None  # computed by act() for the same states
+        if values is None:
+            with torch.inference_mode(), self._autocast():
+                values = self._values(self._model_inputs(self._state_preprocessor(states)))
+        return values
 
     # ---- update hooks ----------------------------------------------------------------------------------------
 
     def _ppo_compute_advantages(self) -> None:
         with torch.no_grad(), self._autocast():
             self.value.train(False)
-            last_values, _, _ = self.value.act({"states": self._state_preprocessor(self._current_next_states.float())},
-                                               role="value")
+            last_values = self._values(self._model_inputs(self._state_preprocessor(self._current_next_states.float())))
             self.value.train(True)
-            last_values = self._value_preprocessor(last_values, inverse=True)
         values = self.memory.get_tensor_by_name("values")
         dones = self.memory.get_tensor_by_name("terminated") | self.memory.get_tensor_by_name("truncated")
         returns, advantages = compute_gae(self.memory.get_tensor_by_name("rewards"), dones, values, last_values,
@@ -92,12 +102,19 @@ class PPO(PPOSchedule, Agent):
     def _ppo_permutation(self, size: int) -> torch.Tensor:
         return torch.randperm(size).numpy()
 
+    def _policy_loss(self, log_prob: torch.Tensor, log_ratio: torch.Tensor, advantages: torch.Tensor) -> torch.Tensor:
+        """PPO's clipped surrogate objective, negated (A2C overrides it with the plain policy gradient)."""
+        ratio = torch.exp(log_ratio)
+        clip = self._ppo.ratio_clip
+        return -torch.min(advantages * ratio, advantages * torch.clip(ratio, 1.0 - clip, 1.0 + clip)).mean()
+
     def _ppo_train_minibatch(self, batch: Any, epoch: int) -> dict:
         states, actions, old_log_prob, old_values, returns, advantages = batch
         cfg = self._ppo
         with self._autocast():
             states = self._state_preprocessor(states, train=not epoch)
-            _, log_prob, outputs = self.policy.act({"states": states, "taken_actions": actions}, role="policy")
+            inputs = self._model_inputs(states)
+            _, log_prob, outputs = self.policy.act({**inputs, "taken_actions": actions}, role="policy")
             log_ratio = log_prob - old_log_prob
             with torch.no_grad():
                 kl = ((torch.exp(log_ratio) - 1) - log_ratio).mean()
@@ -107,11 +124,8 @@ class PPO(PPOSchedule, Agent):
                 return {"kl": kl, "stopped": True}
             entropy_loss = -cfg.entropy_loss_scale * self.policy.get_entropy(role="policy").mean() \
                 if cfg.entropy_loss_scale else self._zero
-            ratio = torch.exp(log_ratio)
-            surrogate = advantages * ratio
-            surrogate_clipped = advantages * torch.clip(ratio, 1.0 - cfg.ratio_clip, 1.0 + cfg.ratio_clip)
-            policy_loss = -torch.min(surrogate, surrogate_clipped).mean()
-            predicted_values, _, _ = self.value.act({"states": states}, role="value")
+            policy_loss = self._policy_loss(log_prob, log_ratio, advantages)
+            predicted_values, _, _ = self.value.act(inputs, role="value")
             if cfg.clip_predicted_values:
                 predicted_values = old_values + torch.clip(predicted_values - old_values, -cfg.value_clip, cfg.value_clip)
             value_loss = cfg.value_loss_scale * F.mse_loss(returns, predicted_values)
@@ -120,7 +134,7 @@ class PPO(PPOSchedule, Agent):
         self._average_gradients()
         if cfg.grad_norm_clip > 0:
             self.scaler.unscale_(self.optimizer)
-            torch.nn.utils.clip_grad_norm_(self._parameters, cfg.grad_norm_clip)
+            torch.nn.utils.clip_grad_norm_(self._parameters, cfg.grad_norm_clip, foreach=True)
         self.scaler.step(self.optimizer)
         self.scaler.update()
         distribution = self.policy.distribution(role="policy") if hasattr(self.policy, "distribution") else None

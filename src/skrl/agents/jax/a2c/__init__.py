@@ -1,0 +1,9 @@
+"""Advantage Actor-Critic (JAX)."""
+
+from skrl.common.a2c import A2C_DEFAULT_CONFIG
+from skrl.jax.a2c import A2C
+
+__all__ = [
+    "A2C",
+    "A2C_DEFAULT_CONFIG",
+]

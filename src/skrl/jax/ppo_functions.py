@@ -1,0 +1,341 @@
+"""PPO's array work on JAX as pure functions: acting, returns/advantages and the whole update.
+
+``PPOFunctions`` closes over what is static (the models' apply functions, the validated config, the
+preprocessor settings); everything that changes is in a ``PPOTrainState`` pytree. The agent
+(``skrl.jax.ppo.PPO``) calls these functions through ``jax.jit`` with its own parameters; the jitted trainer
+(``skrl.jax.jitted_trainer``) calls the very same functions inside its ``lax`` loop, so both paths learn alike.
+
+The update runs every epoch and mini-batch (shuffling included) in one traced function: ``lax.scan`` over the
+epochs, and within each epoch ``lax.scan`` over the mini-batches, so its size does not grow with the rollout
+length, the number of epochs or the number of mini-batches.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any, Callable, Optional
+
+import flax
+import jax
+import jax.numpy as jnp
+from jax.flatten_util import ravel_pytree
+
+from skrl.common.memory_core import split_bounds
+
+ROLLOUT_NAMES = ("states", "actions", "rewards", "terminated", "truncated", "log_prob", "values")
+"""The per-step arrays an update needs, each ``(rollouts, num_envs, size)``."""
+
+LOSS_NAMES = ("policy_loss", "value_loss", "entropy_loss")
+
+
+class PPOTrainState(flax.struct.PyTreeNode):
+    """What the update changes: parameters, optimizer states, preprocessor statistics, learning rate, PRNG key.
+
+    ``state_stats``/``value_stats`` are None without a ``RunningStandardScaler``; the optimizers are skrl JAX
+    ``Optimizer`` pytrees; ``learning_rate`` is a float32 scalar (used when a scheduler is configured).
+    """
+
+    policy_params: Any
+    value_params: Any
+    policy_optimizer: Any
+    value_optimizer: Any
+    state_stats: Any
+    value_stats: Any
+    learning_rate: jax.Array
+    key: jax.Array
+
+
+def scaler_spec(preprocessor: Any) -> Optional[tuple]:
+    """Static description of a preprocessor for traced code: None (identity) or ``(clip_threshold, epsilon)``."""
+    if hasattr(preprocessor, "params") and hasattr(preprocessor, "apply"):
+        return (preprocessor.clip_threshold, preprocessor.epsilon)
+    return None
+
+
+def preprocess(spec: Optional[tuple], stats: Any, x: jax.Array, inverse: bool = False) -> jax.Array:
+    """Standardise ``x`` (or undo it) with a running scaler's statistics; identity when ``spec`` is None."""
+    if spec is None:
+        return x
+    from skrl.resources.preprocessors.jax.running_standard_scaler import standardize
+
+    return standardize(stats, x, inverse, spec[0], spec[1])
+
+
+def update_statistics(spec: Optional[tuple], stats: Any, x: jax.Array) -> Any:
+    """Running statistics after seeing the batch ``x`` (unchanged when ``spec`` is None)."""
+    if spec is None:
+        return stats
+    from skrl.resources.preprocessors.jax.running_standard_scaler import update
+
+    return update(stats, x)
+
+
+def gae(rewards: jax.Array, dones: jax.Array, values: jax.Array, next_values: jax.Array, discount_factor: float,
+        lambda_coefficient: float) -> tuple[jax.Array, jax.Array]:
+    """Returns and normalised advantages over a ``(T, N, 1)`` rollout, by a reverse ``lax.scan`` over ``T``.
+
+    ``next_values`` is the value of the states after the last step. Advantages are normalised with the
+    population standard deviation (a one-sample rollout gives 0, not NaN).
+    """
+    not_dones = 1.0 - dones.astype(jnp.float32)
+    following = jnp.concatenate([values[1:], next_values[None]], axis=0)
+
+    def step(advantage: jax.Array, row: tuple) -> tuple:
+        reward, not_done, value, next_value = row
+        advantage = reward - value + discount_factor * not_done * (next_value + lambda_coefficient * advantage)
+        return advantage, advantage
+
+    _, advantages = jax.lax.scan(step, jnp.zeros_like(rewards[0]), (rewards, not_dones, values, following), reverse=True)
+    returns = advantages + values
+    advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+    return returns, advantages
+
+
+compute_gae = jax.jit(gae, static_argnames=("discount_factor", "lambda_coefficient"))
+
+
+def _select(condition: jax.Array, new: Any, old: Any) -> Any:
+    return jax.tree_util.tree_map(lambda n, o: jnp.where(condition, n, o), new, old)
+
+
+class FlatParameters:
+    """A model's parameters and optimizer state as flat vectors for the duration of an update.
+
+    Adam and the global-norm clip act element-wise (the norm over every leaf), so they give the same result on
+    one concatenated vector; the update then compiles a few kernels per model instead of a few per leaf.
+    """
+
+    def __init__(self, params: Any, optimizer: Any) -> None:
+        self.flat, self.unravel = ravel_pytree(params)
+        structure = jax.tree_util.tree_structure(params)
+        shapes = [jnp.shape(leaf) for leaf in jax.tree_util.tree_leaves(params)]
+        self._like_params = lambda node: (jax.tree_util.tree_structure(node) == structure
+                                          and [jnp.shape(leaf) for leaf in jax.tree_util.tree_leaves(node)] == shapes)
+        self.optimizer = optimizer
+        if optimizer is not None:
+            leaves, self._treedef = jax.tree_util.tree_flatten(optimizer.state, is_leaf=self._like_params)
+            self._mask = [self._like_params(leaf) for leaf in leaves]
+            flat = [ravel_pytree(leaf)[0] if raveled else leaf for leaf, raveled in zip(leaves, self._mask)]
+            self.optimizer = optimizer.replace(state=self._treedef.unflatten(flat))
+
+    def restore_optimizer(self, optimizer: Any) -> Any:
+        """The optimizer with its state back in the parameters' tree layout."""
+        if optimizer is None:
+            return None
+        leaves = jax.tree_util.tree_leaves(optimizer.state)
+        restored = [self.unravel(leaf) if raveled else leaf for leaf, raveled in zip(leaves, self._mask)]
+        return optimizer.replace(state=self._treedef.unflatten(restored))
+
+
+def minibatch_groups(total: int, mini_batches: int) -> list[tuple[int, int, int]]:
+    """``(start, count, size)`` runs of equal-size mini-batches covering a permutation of ``total`` rows.
+
+    The mini-batches are the near-equal contiguous pieces of ``split_bounds`` (none empty): at most two runs,
+    so that each run is one ``lax.scan``. ``minibatch_groups(10, 3)`` gives ``[(0, 1, 4), (4, 2, 3)]``.
+    """
+    bounds = split_bounds(total, max(1, min(mini_batches, total)))
+    groups: list[tuple[int, int, int]] = []
+    for start, stop in bounds:
+        if groups and groups[-1][2] == stop - start:
+            first, count, size = groups[-1]
+            groups[-1] = (first, count + 1, size)
+        else:
+            groups.append((start, 1, stop - start))
+    return groups
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class PPOFunctions:
+    """PPO's pure functions for one agent (see the module docstring).
+
+    Args:
+        policy: the stochastic policy model. value: the deterministic value model.
+        cfg: the validated ``PPOConfig``.
+        state_spec / value_spec: ``scaler_spec`` of the state and value preprocessors.
+        lr_mode: ``"fixed"`` (the optimizers hold the rate), ``"kl"`` (adapted after every epoch by ``kl_schedule``)
+            or ``"schedule"`` (the caller passes the scheduled rate to ``update``).
+        kl_schedule: the KL-adaptive schedule, ``schedule(count, lr, kl)``, traceable.
+        extra_inputs: ``(name, value)`` pairs added to the inputs of every model call (RPO's ``alpha``).
+    """
+
+    policy: Any
+    value: Any
+    cfg: Any
+    state_spec: Optional[tuple] = None
+    value_spec: Optional[tuple] = None
+    lr_mode: str = "fixed"
+    kl_schedule: Optional[Callable] = None
+    extra_inputs: tuple = ()
+    #: mini-batches from a fresh random permutation every epoch (A2C: contiguous, unshuffled slices)
+    shuffle = True
+
+    # ---- acting -------------------------------------------------------------------------------------------------
+
+    def model_inputs(self, states: jax.Array) -> dict:
+        """The inputs of the policy and value models for (preprocessed) ``states``."""
+        return {"states": states, **dict(self.extra_inputs)}
+
+    def act(self, params: tuple, stats: tuple, states: jax.Array, key: jax.Array) -> tuple:
+        """Sample actions: ``(actions, log_prob, outputs, values)`` for ``params = (policy, value)``."""
+        states = preprocess(self.state_spec, stats[0], states)
+        actions, log_prob, outputs = self.policy.act({**self.model_inputs(states), "key": key}, role="policy",
+                                                     params=params[0])
+        values = self.value.act(self.model_inputs(states), role="value", params=params[1])[0]
+        return actions, log_prob, outputs, preprocess(self.value_spec, stats[1], values, inverse=True)
+
+    def values_of(self, value_params: Any, stats: tuple, states: jax.Array) -> jax.Array:
+        """Value estimates of ``states``, in the units of the rewards (value preprocessor undone)."""
+        states = preprocess(self.state_spec, stats[0], states)
+        values = self.value.act(self.model_inputs(states), role="value", params=value_params)[0]
+        return preprocess(self.value_spec, stats[1], values, inverse=True)
+
+    # ---- update -------------------------------------------------------------------------------------------------
+
+    def advantages(self, state: PPOTrainState, rollout: dict, last_states: jax.Array) -> tuple:
+        """GAE over the rollout, then the value preprocessor (trained on the values, then on the returns).
+
+        Returns ``(value_stats, values, returns, advantages)``, values and returns in preprocessed units.
+        """
+        stats = (state.state_stats, state.value_stats)
+        last_values = self.values_of(state.value_params, stats, last_states)
+        dones = jnp.logical_or(rollout["terminated"], rollout["truncated"])
+        values = rollout["values"]
+        returns, advantages = gae(rollout["rewards"], dones, values, last_values, self.cfg.discount_factor,
+                                  self.cfg.lambda_)
+        value_stats = update_statistics(self.value_spec, state.value_stats, values)
+        values = preprocess(self.value_spec, value_stats, values)
+        value_stats = update_statistics(self.value_spec, value_stats, returns)
+        returns = preprocess(self.value_spec, value_stats, returns)
+        return value_stats, values, returns, advantages
+
+    def update(self, state: PPOTrainState, rollout: dict, last_states: jax.Array,
+               scheduled_lr: Optional[jax.Array] = None) -> tuple:
+        """Returns/advantages and every epoch and mini-batch step, in one traced function.
+
+        Returns ``(state, metrics, (values, returns, advantages))``: ``metrics`` holds the mean losses over the
+        mini-batches that stepped (``count`` of them), the last one's ``stddev`` and the ``learning_rate``.
+        """
+        value_stats, values, returns, advantages = self.advantages(state, rollout, last_states)
+        state = state.replace(value_stats=value_stats)
+        rows = values.shape[0] * values.shape[1]
+        batch = {"states": rollout["states"], "actions": rollout["actions"], "log_prob": rollout["log_prob"],
+                 "values": values, "returns": returns, "advantages": advantages}
+        flat = {name: x.reshape((rows,) + x.shape[2:]) for name, x in batch.items()}
+        zero = jnp.zeros((), jnp.float32)
+        totals = {**{name: zero for name in LOSS_NAMES}, "count": zero, "stddev": jnp.full((), jnp.nan, jnp.float32)}
+        layout = (FlatParameters(state.policy_params, state.policy_optimizer),
+                  FlatParameters(state.value_params, state.value_optimizer))
+        state = state.replace(policy_params=layout[0].flat, value_params=layout[1].flat,
+                              policy_optimizer=layout[0].optimizer, value_optimizer=layout[1].optimizer)
+        epoch = functools.partial(self._epoch, flat, rows, scheduled_lr, layout)
+        (state, totals), _ = jax.lax.scan(epoch, (state, totals), jnp.arange(self.cfg.learning_epochs))
+        state = state.replace(policy_params=layout[0].unravel(state.policy_params),
+                              value_params=layout[1].unravel(state.value_params),
+                              policy_optimizer=layout[0].restore_optimizer(state.policy_optimizer),
+                              value_optimizer=layout[1].restore_optimizer(state.value_optimizer))
+        metrics = {name: totals[name] / totals["count"] for name in LOSS_NAMES}
+        metrics.update(count=totals["count"], stddev=totals["stddev"], learning_rate=state.learning_rate)
+        return state, metrics, (values, returns, advantages)
+
+    def _epoch(self, flat: dict, rows: int, scheduled_lr: Any, layout: tuple, carry: tuple, epoch: jax.Array) -> tuple:
+        state, totals = carry
+        groups = minibatch_groups(rows, self.cfg.mini_batches)
+        keys = jax.random.split(state.key, 2 + sum(count for _, count, _ in groups))
+        order = jnp.argsort(jax.random.uniform(keys[1], (rows,))) if self.shuffle else jnp.arange(rows)
+        zero = jnp.zeros((), jnp.float32)
+        progress = {"stopped": jnp.asarray(False), "kl_sum": zero, "kl_count": zero}
+        carry, first_key = (state.replace(key=keys[0]), totals, progress), 2
+        for start, count, size in groups:
+            indexes = order[start:start + count * size].reshape(count, size)
+            step = functools.partial(self._minibatch, flat, epoch, layout)
+            carry, _ = jax.lax.scan(step, carry, (indexes, keys[first_key:first_key + count]))
+            first_key += count
+        state, totals, progress = carry
+        return (state.replace(learning_rate=self._next_learning_rate(state, progress, scheduled_lr)), totals), None
+
+    def _next_learning_rate(self, state: PPOTrainState, progress: dict, scheduled_lr: Any) -> jax.Array:
+        """The rate after an epoch: KL-adapted to the epoch's mean KL, the scheduled rate, or unchanged."""
+        if self.lr_mode == "kl":
+            mean_kl = progress["kl_sum"] / progress["kl_count"]
+            return jnp.asarray(self.kl_schedule(0, state.learning_rate, mean_kl), jnp.float32)
+        if self.lr_mode == "schedule":
+            return jnp.asarray(scheduled_lr, jnp.float32)
+        return state.learning_rate
+
+    def _minibatch(self, flat: dict, epoch: jax.Array, layout: tuple, carry: tuple, rows: tuple) -> tuple:
+        """One mini-batch step; after the KL early stop fired in this epoch the step changes nothing."""
+        state, totals, progress = carry
+        indexes, subkey = rows
+        batch = {name: x[indexes] for name, x in flat.items()}
+        stats = state.state_stats
+        if self.state_spec is not None:  # the state preprocessor learns during the first epoch only
+            stats = _select(epoch == 0, update_statistics(self.state_spec, stats, batch["states"]), stats)
+        new, losses = self.gradient_step(state, preprocess(self.state_spec, stats, batch["states"]), batch, subkey, layout)
+        if self.cfg.kl_threshold:
+            active = jnp.logical_not(progress["stopped"])
+            stop = jnp.logical_and(active, losses["kl"] > self.cfg.kl_threshold)
+            stepped = jnp.logical_and(active, jnp.logical_not(stop))
+            new = _select(stepped, new, state).replace(state_stats=_select(active, stats, state.state_stats))
+        else:
+            active = stepped = jnp.asarray(True)
+            stop = jnp.asarray(False)
+            new = new.replace(state_stats=stats)
+        weight = stepped.astype(jnp.float32)
+        totals = {**{name: totals[name] + weight * losses[name] for name in LOSS_NAMES},
+                  "count": totals["count"] + weight, "stddev": jnp.where(stepped, losses["stddev"], totals["stddev"])}
+        progress = {"stopped": jnp.logical_or(progress["stopped"], stop),
+                    "kl_sum": progress["kl_sum"] + jnp.where(active, losses["kl"], 0.0),
+                    "kl_count": progress["kl_count"] + active.astype(jnp.float32)}
+        return (new.replace(key=state.key), totals, progress), None
+
+    def gradient_step(self, state: PPOTrainState, states: jax.Array, batch: dict, key: jax.Array,
+                      layout: tuple) -> tuple:
+        """Losses, gradients and one clipped Adam step for the policy and for the value model (flat parameters).
+
+        Returns ``(new_state, losses)`` with ``policy_loss``, ``value_loss``, ``entropy_loss``, ``kl``, ``stddev``.
+        """
+        def policy_objective(flat: jax.Array) -> tuple:
+            return self.policy_loss(layout[0].unravel(flat), states, batch, key)
+
+        def value_objective(flat: jax.Array) -> jax.Array:
+            return self.value_loss(layout[1].unravel(flat), states, batch)
+
+        (_, aux), policy_grads = jax.value_and_grad(policy_objective, has_aux=True)(state.policy_params)
+        value_loss, value_grads = jax.value_and_grad(value_objective)(state.value_params)
+        lr = None if self.lr_mode == "fixed" else state.learning_rate
+        policy_params, policy_optimizer = state.policy_optimizer.apply_gradients(policy_grads, state.policy_params, lr)
+        value_params, value_optimizer = state.value_optimizer.apply_gradients(value_grads, state.value_params, lr)
+        new = state.replace(policy_params=policy_params, value_params=value_params, policy_optimizer=policy_optimizer,
+                            value_optimizer=value_optimizer)
+        return new, {**aux, "value_loss": value_loss}
+
+    def policy_loss(self, params: Any, states: jax.Array, batch: dict, key: jax.Array) -> tuple:
+        """Clipped surrogate plus entropy term (both differentiated); aux: the parts, the KL and the stddev."""
+        cfg = self.cfg
+        inputs = {**self.model_inputs(states), "taken_actions": batch["actions"], "key": key}
+        _, log_prob, outputs = self.policy.act(inputs, role="policy", params=params)
+        log_ratio = log_prob - batch["log_prob"]
+        kl = jax.lax.stop_gradient(jnp.mean((jnp.exp(log_ratio) - 1) - log_ratio))
+        policy_loss = self.surrogate_loss(log_prob, log_ratio, batch["advantages"])
+        entropy_loss = -cfg.entropy_loss_scale * jnp.mean(outputs["entropy"]) if cfg.entropy_loss_scale else jnp.zeros(())
+        stddev = jnp.mean(outputs["stddev"]) if "stddev" in outputs else jnp.full((), jnp.nan)
+        aux = {"policy_loss": policy_loss, "entropy_loss": jnp.asarray(entropy_loss, jnp.float32), "kl": kl,
+               "stddev": jnp.asarray(stddev, jnp.float32)}
+        return policy_loss + entropy_loss, aux
+
+    def surrogate_loss(self, log_prob: jax.Array, log_ratio: jax.Array, advantages: jax.Array) -> jax.Array:
+        """PPO's clipped surrogate objective, negated (A2C overrides it with the plain policy gradient)."""
+        del log_prob
+        ratio = jnp.exp(log_ratio)
+        clipped = jnp.clip(ratio, 1.0 - self.cfg.ratio_clip, 1.0 + self.cfg.ratio_clip)
+        return -jnp.mean(jnp.minimum(advantages * ratio, advantages * clipped))
+
+    def value_loss(self, params: Any, states: jax.Array, batch: dict) -> jax.Array:
+        """Scaled mean squared error to the returns, the prediction optionally clipped around the stored values."""
+        cfg = self.cfg
+        predicted = self.value.act(self.model_inputs(states), role="value", params=params)[0]
+        if cfg.clip_predicted_values:
+            old = batch["values"]
+            predicted = old + jnp.clip(predicted - old, -cfg.value_clip, cfg.value_clip)
+        return cfg.value_loss_scale * jnp.mean(jnp.square(batch["returns"] - predicted))
