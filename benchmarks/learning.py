@@ -1,0 +1,225 @@
+"""Learning benchmark: each agent on its standard task, on both backends; final returns and transitions/s.
+
+    python benchmarks/learning.py [--agents SAC TD3 ...] [--backends torch jax] [--seed 42] [--scale 1.0]
+                                  [--skrl143 /path/to/venv-skrl143/bin/python] [--torch-threads 1]
+
+The table has one entry per agent (``ENTRIES``): its task (CartPole-v1 for discrete actions, Pendulum-v1 for
+continuous ones), number of envs, timesteps and plain settings; agents are built from the public API only, as a
+user writes them, so that the same code runs on skrl 1.4.3 (``--skrl143``: through ``_skrl143_learning.py`` in
+the Python of an environment that has it). Other agents are added by appending entries. The return is the mean
+over 10 fresh episodes of the deterministic policy (mean or greedy actions) after training; the rate counts
+training transitions over the wall time of ``trainer.train()`` (JIT compilation and the data layer included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+import importlib
+import json
+import os
+import subprocess
+import tempfile
+import time
+from typing import Any
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MLP = [{"name": "net", "input": "STATES", "layers": [64, 64], "activations": "relu"}]
+CRITIC = [{"name": "net", "input": "STATES_ACTIONS", "layers": [64, 64], "activations": "relu"}]
+EXPERIMENT = {"directory": "", "experiment_name": "", "write_interval": "auto", "checkpoint_interval": 0,
+              "store_separately": False, "wandb": False, "wandb_kwargs": {}}  # complete: 1.4.3 merges shallowly
+
+CONTINUOUS = {"batch_size": 256, "random_timesteps": 1000, "learning_starts": 1000}
+TWIN = {"critic_1": "critic", "critic_2": "critic", "target_critic_1": "critic", "target_critic_2": "critic"}
+GAUSSIAN = ["GaussianNoise", {"mean": 0.0, "std": 0.2}]
+#: agent package, model roles ({role: kind}) and plain settings (noises as [class name, kwargs]) per agent
+AGENTS = {
+    "SAC": ("sac", {"policy": "gaussian", **TWIN}, {**CONTINUOUS, "initial_entropy_value": 0.1}),
+    "TD3": ("td3", {"policy": "actor", "target_policy": "actor", **TWIN},
+            {**CONTINUOUS, "smooth_regularization_noise": GAUSSIAN,
+             "exploration": {"noise": GAUSSIAN, "initial_scale": 1.0, "final_scale": 0.5, "timesteps": None}}),
+    "DDPG": ("ddpg", {"policy": "actor", "target_policy": "actor", "critic": "critic", "target_critic": "critic"},
+             {**CONTINUOUS, "exploration": {"noise": ["OrnsteinUhlenbeckNoise", {"theta": 0.15, "sigma": 0.2,
+                                                                              "base_scale": 1.0}],
+                                            "initial_scale": 1.0, "final_scale": 0.5, "timesteps": None}}),
+    "DQN": ("dqn", {"q_network": "q", "target_q_network": "q"},
+            {"batch_size": 128, "learning_starts": 1000, "learning_rate": 5e-4, "update_interval": 2,
+             "target_update_interval": 10, "polyak": 0.05,
+             "exploration": {"initial_epsilon": 1.0, "final_epsilon": 0.02, "timesteps": 4000}}),
+}
+AGENTS["DDQN"] = AGENTS["DQN"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One row: an agent on a gymnasium task, with its number of envs, timesteps, memory size and goal."""
+
+    agent: str
+    task: str
+    num_envs: int
+    timesteps: int
+    memory_size: int
+    goal: float
+
+
+ENTRIES = [
+    Entry("SAC", "Pendulum-v1", 1, 20_000, 20_000, -300),
+    Entry("TD3", "Pendulum-v1", 1, 20_000, 20_000, -300),
+    Entry("DDPG", "Pendulum-v1", 1, 20_000, 20_000, -300),
+    Entry("DQN", "CartPole-v1", 4, 25_000, 50_000, 475),
+    Entry("DDQN", "CartPole-v1", 4, 25_000, 50_000, 475),
+]
+
+
+def _module(path: str) -> Any:
+    return importlib.import_module(path)
+
+
+def _legacy() -> bool:
+    return _module("skrl").__version__.startswith("1.")
+
+
+def make_env(entry: Entry, backend: str, seed: int, num_envs: int = 0) -> Any:
+    import gymnasium
+
+    env = gymnasium.make_vec(entry.task, num_envs=num_envs or entry.num_envs, vectorization_mode="sync")
+    if _legacy() and isinstance(env.single_action_space, gymnasium.spaces.Discrete):  # 1.4.3 hands (num_envs, 1)
+        env = gymnasium.wrappers.vector.TransformAction(env, lambda actions: np.asarray(actions).reshape(-1))
+    env.reset(seed=seed)
+    return _module(f"skrl.envs.wrappers.{backend}").wrap_env(env, wrapper="gymnasium", verbose=False)
+
+
+def _models(backend: str, env: Any, roles: dict[str, str]) -> dict:
+    """``{role: kind}`` with kind "actor" (deterministic, 2·tanh), "gaussian", "critic" or "q" (one output per action)."""
+    instantiators = _module(f"skrl.utils.model_instantiators.{backend}")
+    spaces = (env.observation_space, env.action_space, env.device)
+    builders = {
+        "actor": lambda: instantiators.deterministic_model(*spaces, network=MLP, output="2 * tanh(ACTIONS)"),
+        "gaussian": lambda: instantiators.gaussian_model(*spaces, clip_actions=True, network=MLP,
+                                                         output="2 * tanh(ACTIONS)"),
+        "critic": lambda: instantiators.deterministic_model(*spaces, network=CRITIC, output="ONE"),
+        "q": lambda: instantiators.deterministic_model(*spaces, network=MLP, output="ACTIONS"),
+    }
+    models = {}
+    for role, kind in roles.items():
+        models[role] = builders[kind]()
+        models[role].init_state_dict(role)
+    return models
+
+
+def _with_noises(settings: Any, backend: str, device: Any) -> Any:
+    """``settings`` with every ``[noise class name, kwargs]`` replaced by the noise."""
+    if isinstance(settings, dict):
+        return {key: _with_noises(value, backend, device) for key, value in settings.items()}
+    if isinstance(settings, list) and len(settings) == 2 and str(settings[0]).endswith("Noise"):
+        return getattr(_module(f"skrl.resources.noises.{backend}"), settings[0])(**settings[1], device=device)
+    return settings
+
+
+def build(entry: Entry, backend: str, env: Any, directory: str) -> Any:
+    package, roles, settings = AGENTS[entry.agent]
+    agents = _module(f"skrl.agents.{backend}.{package}")
+    cfg = copy.deepcopy(getattr(agents, f"{entry.agent}_DEFAULT_CONFIG"))
+    cfg.update(_with_noises(settings, backend, env.device))
+    cfg["experiment"] = {**EXPERIMENT, "directory": directory}
+    memory = _module(f"skrl.memories.{backend}").RandomMemory(memory_size=entry.memory_size, num_envs=env.num_envs,
+                                                              device=env.device)
+    return getattr(agents, entry.agent)(models=_models(backend, env, roles), memory=memory,
+                                        observation_space=env.observation_space, action_space=env.action_space,
+                                        device=env.device, cfg=cfg)
+
+
+def _deterministic_actions(agent: Any, states: Any) -> Any:
+    """Greedy (Q-network) or mean (policy) actions, straight from the models (the same on every skrl version)."""
+    if "q_network" in agent.models:
+        q_values = agent.models["q_network"].act({"states": states}, role="q_network")[0]
+        return q_values.argmax(-1, keepdim=True) if hasattr(q_values, "detach") else q_values.argmax(-1, keepdims=True)
+    actions, _, outputs = agent.models["policy"].act({"states": states}, role="policy")
+    return outputs.get("mean_actions", actions)
+
+
+def _to_numpy(x: Any) -> np.ndarray:
+    return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
+
+
+def evaluate(agent: Any, entry: Entry, backend: str, episodes: int = 10) -> float:
+    """Mean return of the deterministic policy over ``episodes`` fresh episodes (one env each)."""
+    import contextlib
+
+    env = make_env(entry, backend, seed=10_000, num_envs=episodes)
+    no_grad = _module("torch").no_grad() if backend == "torch" else contextlib.nullcontext()
+    states, _ = env.reset()
+    totals, active = np.zeros(episodes), np.ones(episodes, dtype=bool)
+    with no_grad:
+        while active.any():
+            states, rewards, terminated, truncated, _ = env.step(_deterministic_actions(agent, states))
+            totals += _to_numpy(rewards).reshape(-1) * active
+            active &= ~(_to_numpy(terminated).reshape(-1).astype(bool) | _to_numpy(truncated).reshape(-1).astype(bool))
+    env.close()
+    return float(totals.mean())
+
+
+def run(entry: Entry, backend: str, seed: int, scale: float, torch_threads: int) -> tuple[float, float, int]:
+    """Train ``entry`` on ``backend``; return (deterministic return, transitions/s, transitions)."""
+    from skrl.utils import set_seed
+
+    if backend == "torch":
+        _module("torch").set_num_threads(torch_threads)
+    set_seed(seed)
+    env = make_env(entry, backend, seed)
+    timesteps = max(1, int(entry.timesteps * scale))
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as directory:
+        agent = build(entry, backend, env, directory)
+        trainer = _module(f"skrl.trainers.{backend}").SequentialTrainer(
+            env=env, agents=agent, cfg={"timesteps": timesteps, "headless": True, "disable_progressbar": True,
+                                        "close_environment_at_exit": False})
+        start = time.perf_counter()
+        trainer.train()
+        elapsed = time.perf_counter() - start
+        score = evaluate(agent, entry, backend)
+    transitions = timesteps * entry.num_envs
+    return score, transitions / elapsed, transitions
+
+
+def run_skrl143(python: str, entry: Entry, seed: int, scale: float, torch_threads: int) -> tuple[float, float, int]:
+    """The same entry on skrl 1.4.3 (torch), in the Python of its own environment (NaNs where it fails)."""
+    job = {"entry": dataclasses.asdict(entry), "seed": seed, "scale": scale, "torch_threads": torch_threads}
+    result = subprocess.run([python, os.path.join(HERE, "_skrl143_learning.py"), json.dumps(job)],
+                            capture_output=True, text=True)
+    if result.returncode:
+        print(f"  skrl 1.4.3 failed: {(result.stderr.strip().splitlines() or ['?'])[-1]}", flush=True)
+        return float("nan"), float("nan"), 0
+    score, rate, transitions = json.loads(result.stdout.strip().splitlines()[-1])
+    return score, rate, transitions
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", nargs="*", default=[entry.agent for entry in ENTRIES])
+    parser.add_argument("--backends", nargs="*", default=["torch", "jax"])
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply every entry's timesteps (quick runs)")
+    parser.add_argument("--skrl143", default="", help="Python of an environment with skrl 1.4.3 (torch)")
+    parser.add_argument("--torch-threads", type=int, default=1, help="torch intra-op threads (small models: 1)")
+    args = parser.parse_args()
+    header = f"{'agent':10s} {'task':13s} {'backend':7s} {'transitions':>11s} {'return':>8s} {'goal':>6s} {'transitions/s':>13s}"
+    print(header, flush=True)
+    print("-" * len(header), flush=True)
+    for entry in ENTRIES:
+        if entry.agent not in args.agents:
+            continue
+        runs = [(backend, lambda b=backend: run(entry, b, args.seed, args.scale, args.torch_threads))
+                for backend in args.backends]
+        if args.skrl143:
+            runs.append(("1.4.3", lambda: run_skrl143(args.skrl143, entry, args.seed, args.scale, args.torch_threads)))
+        for label, job in runs:
+            score, rate, transitions = job()
+            print(f"{entry.agent:10s} {entry.task:13s} {label:7s} {transitions:11d} {score:8.1f} {entry.goal:6.0f} "
+                  f"{rate:13.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

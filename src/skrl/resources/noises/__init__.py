@@ -1,0 +1,1 @@
+"""Exploration noises (``GaussianNoise``, ``OrnsteinUhlenbeckNoise``) for each backend."""
