@@ -7,7 +7,8 @@ import pytest
 PUBLIC = {
     "skrl": ["__version__", "logger", "config"],
     "skrl.utils": ["set_seed"],
-    "skrl.models.{b}": ["Model", "GaussianMixin", "CategoricalMixin", "DeterministicMixin", "MultiCategoricalMixin"],
+    "skrl.models.{b}": ["Model", "GaussianMixin", "CategoricalMixin", "DeterministicMixin", "MultiCategoricalMixin",
+                        "TabularMixin"],
     "skrl.utils.model_instantiators.{b}": ["gaussian_model", "categorical_model", "deterministic_model",
                                            "multicategorical_model", "Shape"],
     "skrl.utils.spaces.{b}": ["compute_space_size", "convert_gym_space", "flatten_tensorized_space", "sample_space",
@@ -19,14 +20,25 @@ PUBLIC = {
     "skrl.trainers.{b}.step": ["STEP_TRAINER_DEFAULT_CONFIG"],
     "skrl.agents.{b}": ["Agent"],
     "skrl.agents.{b}.ppo": ["PPO", "PPO_DEFAULT_CONFIG"],
+    "skrl.agents.{b}.ddpg": ["DDPG", "DDPG_DEFAULT_CONFIG"],
+    "skrl.agents.{b}.td3": ["TD3", "TD3_DEFAULT_CONFIG"],
+    "skrl.agents.{b}.sac": ["SAC", "SAC_DEFAULT_CONFIG"],
+    "skrl.agents.{b}.dqn": ["DQN", "DQN_DEFAULT_CONFIG", "DDQN", "DDQN_DEFAULT_CONFIG"],
+    "skrl.resources.noises.{b}": ["Noise", "GaussianNoise", "OrnsteinUhlenbeckNoise"],
+    "skrl.agents.{b}.trpo": ["TRPO", "TRPO_DEFAULT_CONFIG"],
+    "skrl.agents.{b}.cem": ["CEM", "CEM_DEFAULT_CONFIG"],
+    "skrl.agents.{b}.q_learning": ["Q_LEARNING", "Q_LEARNING_DEFAULT_CONFIG"],
+    "skrl.agents.{b}.sarsa": ["SARSA", "SARSA_DEFAULT_CONFIG"],
     "skrl.resources.preprocessors.{b}": ["RunningStandardScaler"],
     "skrl.resources.schedulers.{b}": ["KLAdaptiveLR"],
+    "skrl.agents.{b}.a2c": ["A2C", "A2C_DEFAULT_CONFIG"],
+    "skrl.agents.{b}.rpo": ["RPO", "RPO_DEFAULT_CONFIG"],
 }
 TORCH_ONLY = {"skrl.models.torch": ["MultivariateGaussianMixin"],
               "skrl.trainers.torch": ["ParallelTrainer"],
               "skrl.trainers.torch.parallel": ["PARALLEL_TRAINER_DEFAULT_CONFIG"],
               "skrl.utils.model_instantiators.torch": ["multivariate_gaussian_model", "shared_model"]}
-JAX_ONLY = {"skrl.resources.optimizers.jax": ["Adam"], "skrl.resources.schedulers.jax": ["kl_adaptive"]}
+JAX_ONLY = {"skrl.trainers.jax": ["JittedTrainer"], "skrl.resources.optimizers.jax": ["Adam"], "skrl.resources.schedulers.jax": ["kl_adaptive"]}
 SHARED = {"skrl.utils.huggingface": ["download_model_from_huggingface", "push_model_to_huggingface"],
           "skrl.utils.checkpoints": ["find_checkpoint", "convert_checkpoint"],
           "skrl.utils.runner": ["Runner"], "skrl.utils.runner.torch": ["Runner"], "skrl.utils.runner.jax": ["Runner"]}

@@ -172,7 +172,8 @@ class TrainerCore:
 
     @property
     def _multi_agent_env(self) -> bool:
-        return getattr(self.env, "num_agents", 1) > 1
+        # the possible agents: ``num_agents`` drops to 0 when every agent of a PettingZoo env has left the episode
+        return getattr(self.env, "max_num_agents", getattr(self.env, "num_agents", 1)) > 1
 
     def _setup_agents(self) -> None:
         if not isinstance(self.agents, (list, tuple)):
