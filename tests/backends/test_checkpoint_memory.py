@@ -62,3 +62,25 @@ def test_a_memory_of_another_size_is_refused_and_nothing_is_loaded(backend, tmp_
     assert other.memory.memory_index == 0 and not other.memory.filled
     for name in before:
         np.testing.assert_array_equal(after[name], before[name])
+
+
+def test_resuming_mid_rollout_without_the_memory_collects_a_whole_rollout(backend, tmp_path):
+    """A checkpoint 8 steps into a 32-step rollout, without its memory: the resumed run must not update on rows it
+    never filled (they hold NaN), so its parameters stay finite."""
+    def build(name):
+        env = wrapped_gym_env(backend, "Pendulum-v1", num_envs=2)
+        experiment = {"directory": str(tmp_path), "experiment_name": name, "write_interval": 0, "checkpoint_interval": 0}
+        return env, make_ppo(backend, env, {"rollouts": 32, "experiment": experiment}, memory_size=32)
+
+    env, agent = build("source")
+    trainer(backend, env, agent, 40).train()
+    path = os.path.join(tmp_path, "agent.ckpt")
+    agent.save(path)
+
+    env, resumed = build("target")
+    resumed.init(trainer_cfg={"timesteps": 100})
+    resumed.load(path)
+    trainer(backend, env, resumed, 100).train()  # steps 41..100: one update, after a whole new rollout
+    leaves = [to_numpy(v) for v in resumed._host_state()["policy"].values()] if backend == "torch" else \
+        [np.asarray(leaf) for leaf in __import__("jax").tree_util.tree_leaves(resumed._host_state()["policy"])]
+    assert leaves and all(np.isfinite(leaf).all() for leaf in leaves)

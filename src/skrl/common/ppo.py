@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Mapping, Optional
 
+from skrl._logging import logger
 from skrl.common.errors import InvalidConfigValueError
 from skrl.common.experiment import EXPERIMENT_DEFAULT_CONFIG
 
@@ -233,6 +234,13 @@ class PPOSchedule:
     def _restore_algorithm_state(self, state: Mapping[str, Any]) -> None:
         if "rollout" in state:
             self._rollout = int(state["rollout"])
+            partial = self._rollout % self._rollouts
+            if partial and self.memory is not None and getattr(self.memory, "memory_index", partial) != partial:
+                # a checkpoint taken mid-rollout without its memory: collect a whole new rollout (updating on the
+                # rows this process never filled would train on NaN)
+                logger.info(f"The checkpoint was written {partial} steps into a rollout without the memory "
+                            "(experiment.checkpoint_memory): the first update waits for a whole new rollout")
+                self._rollout -= partial
         if "learning_rate" in state:
             self._learning_rate = float(state["learning_rate"])
         self._ppo_restore_scheduler_state(state)
