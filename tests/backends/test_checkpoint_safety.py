@@ -117,3 +117,19 @@ def test_torch_checkpoint_with_numpy_scalars_loads(tmp_path):
     torch.save({"policy": {"w": torch.ones(2)}, "last_mean_rewards": np.float32(1.5), "epoch": np.int64(3)}, path)
     state = load_state(str(path), "cpu")
     assert float(state["last_mean_rewards"]) == 1.5 and int(state["epoch"]) == 3
+
+
+def test_jax_save_never_replaces_a_directory_that_is_not_a_checkpoint(tmp_path):
+    pytest.importorskip("jax")
+    import numpy as np
+
+    from skrl.jax.checkpoint_io import save_state
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run.json").write_text("{}")
+    with pytest.raises(FileExistsError, match="not a checkpoint"):
+        save_state({"w": np.zeros(3)}, str(run))
+    assert (run / "run.json").exists()
+    save_state({"w": np.zeros(3)}, str(tmp_path / "ckpt"))
+    save_state({"w": np.ones(3)}, str(tmp_path / "ckpt"))  # an existing checkpoint is replaced

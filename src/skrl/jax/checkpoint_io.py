@@ -41,6 +41,9 @@ def save_state(state: Any, path: str) -> None:
     holds a complete checkpoint (the previous one until the new one is in place).
     """
     path = os.path.abspath(path)
+    if os.path.isdir(path) and os.listdir(path) and not os.path.exists(os.path.join(path, "_CHECKPOINT_METADATA")):
+        raise FileExistsError(f"Cannot save a checkpoint to {path!r}: it is a directory that is not a checkpoint "
+                              "(saving replaces the directory). Choose a new path or an existing checkpoint.")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     host_state = jax.device_get(state)
     tmp = temporary_path_for(path)
