@@ -29,6 +29,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 MLP = [{"name": "net", "input": "STATES", "layers": [64, 64], "activations": "relu"}]
 CRITIC = [{"name": "net", "input": "STATES_ACTIONS", "layers": [64, 64], "activations": "relu"}]
+Q_MLP = [{"name": "net", "input": "STATES", "layers": [128, 128], "activations": "relu"}]
 EXPERIMENT = {"directory": "", "experiment_name": "", "write_interval": "auto", "checkpoint_interval": 0,
               "store_separately": False, "wandb": False, "wandb_kwargs": {}}  # complete: 1.4.3 merges shallowly
 
@@ -46,9 +47,9 @@ AGENTS = {
                                                                               "base_scale": 1.0}],
                                             "initial_scale": 1.0, "final_scale": 0.5, "timesteps": None}}),
     "DQN": ("dqn", {"q_network": "q", "target_q_network": "q"},
-            {"batch_size": 128, "learning_starts": 1000, "learning_rate": 5e-4, "update_interval": 2,
-             "target_update_interval": 10, "polyak": 0.05,
-             "exploration": {"initial_epsilon": 1.0, "final_epsilon": 0.02, "timesteps": 4000}}),
+            {"batch_size": 128, "learning_starts": 1000, "learning_rate": 5e-4, "gradient_steps": 2,
+             "target_update_interval": 1, "polyak": 0.01,
+             "exploration": {"initial_epsilon": 1.0, "final_epsilon": 0.01, "timesteps": 2500}}),
 }
 AGENTS["DDQN"] = AGENTS["DQN"]
 
@@ -101,7 +102,7 @@ def _models(backend: str, env: Any, roles: dict[str, str]) -> dict:
         "gaussian": lambda: instantiators.gaussian_model(*spaces, clip_actions=True, network=MLP,
                                                          output="2 * tanh(ACTIONS)"),
         "critic": lambda: instantiators.deterministic_model(*spaces, network=CRITIC, output="ONE"),
-        "q": lambda: instantiators.deterministic_model(*spaces, network=MLP, output="ACTIONS"),
+        "q": lambda: instantiators.deterministic_model(*spaces, network=Q_MLP, output="ACTIONS"),
     }
     models = {}
     for role, kind in roles.items():
