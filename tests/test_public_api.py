@@ -33,6 +33,9 @@ PUBLIC = {
     "skrl.resources.schedulers.{b}": ["KLAdaptiveLR"],
     "skrl.agents.{b}.a2c": ["A2C", "A2C_DEFAULT_CONFIG"],
     "skrl.agents.{b}.rpo": ["RPO", "RPO_DEFAULT_CONFIG"],
+    "skrl.multi_agents.{b}": ["MultiAgent"],
+    "skrl.multi_agents.{b}.ippo": ["IPPO", "IPPO_DEFAULT_CONFIG"],
+    "skrl.multi_agents.{b}.mappo": ["MAPPO", "MAPPO_DEFAULT_CONFIG"],
 }
 TORCH_ONLY = {"skrl.models.torch": ["MultivariateGaussianMixin"],
               "skrl.trainers.torch": ["ParallelTrainer"],

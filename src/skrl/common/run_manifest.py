@@ -43,11 +43,19 @@ def _version(package: str) -> Optional[str]:
         return None
 
 
+def _models_entry(models: Mapping[str, Any]) -> dict:
+    """Each model's class and instantiator recipe; multi-agent ``{uid: {role: model}}`` dicts keep their nesting."""
+    entry = {}
+    for name, model in models.items():
+        if isinstance(model, Mapping):
+            entry[name] = _models_entry(model)
+        else:
+            recipe = getattr(model, "instantiator_recipe", None)
+            entry[name] = {"class": f"{type(model).__module__}.{type(model).__qualname__}", "recipe": recipe}
+    return entry
+
+
 def build_manifest(backend: str, agent: Any, trainer_cfg: Mapping[str, Any], seed: Optional[int]) -> dict:
-    models = {}
-    for role, model in agent.models.items():
-        recipe = getattr(model, "instantiator_recipe", None)
-        models[role] = {"class": f"{type(model).__module__}.{type(model).__qualname__}", "recipe": recipe}
     return {
         "format": MANIFEST_FORMAT,
         "skrl_version": _version("skrl"),
@@ -58,7 +66,7 @@ def build_manifest(backend: str, agent: Any, trainer_cfg: Mapping[str, Any], see
         "environment": {},
         "seed": seed,
         "spaces": {"observation": jsonable(agent.observation_space), "action": jsonable(agent.action_space)},
-        "models": models,
+        "models": _models_entry(agent.models),
         "checkpoints": [],
         "best": None,
     }

@@ -1,0 +1,5 @@
+"""JAX multi-agent algorithms. ``MultiAgent`` is the base class; algorithms live in sub-packages (``ippo``, ``mappo``)."""
+
+from skrl.jax.multi_agent_base import MultiAgent
+
+__all__ = ["MultiAgent"]
