@@ -51,6 +51,14 @@ def test_api_reference_lists_every_agent_package_on_both_backends(site):
     assert "PPO_DEFAULT_CONFIG" in text and "def load" not in text and "Load a grouped checkpoint" in text
 
 
+def test_api_reference_lists_the_multi_agent_algorithms_on_both_backends(site):
+    text = _text(site, "api/multi_agents")
+    for backend in ("torch", "jax"):
+        for package in ("ippo", "mappo"):
+            assert f"skrl.multi_agents.{backend}.{package}" in text, (backend, package)
+    assert "IPPO_DEFAULT_CONFIG" in text and "MAPPO_DEFAULT_CONFIG" in text
+
+
 def test_examples_page_shows_every_example_verbatim(site):
     text = _text(site, "examples")
     for path in sorted((ROOT / "examples").glob("*/*_*.py")):
