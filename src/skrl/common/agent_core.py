@@ -28,7 +28,13 @@ from skrl.common.config_merge import deep_merge
 from skrl.common.errors import CheckpointFileError, CheckpointMismatchError
 from skrl.common.experiment import EXPERIMENT_DEFAULT_CONFIG, ExperimentConfig, resolve_experiment_dir, resolve_interval
 from skrl.common.migration import AgentMigrationMixin
-from skrl.common.run_manifest import build_manifest, record_checkpoint, write_manifest
+from skrl.common.run_manifest import (
+    build_manifest,
+    encode_manifest,
+    record_checkpoint,
+    write_manifest,
+    write_manifest_bytes,
+)
 from skrl.common.tracking import (
     STATISTICS_BLOCK_STEPS,
     TOTAL_REWARD_MEAN,
@@ -302,7 +308,8 @@ class AgentCore(AgentResumeMixin, AgentMigrationMixin):
         if self._manifest is not None and timestep is not None:
             best = {"timestep": self._best.timestep, "reward": self._best.reward} if self._best.state is not None else None
             record_checkpoint(self._manifest, timestep, files, self._last_total_reward, best)
-            write_manifest(self.experiment_dir, self._manifest)
+            # queued after the checkpoint's files: run.json never lists a checkpoint that is not on disk yet
+            background_writer.submit(write_manifest_bytes, self.experiment_dir, encode_manifest(self._manifest))
 
     def _checkpoint_states(self, timestep: Optional[int]) -> dict[str, Any]:
         """The modules, the resume state and (with ``checkpoint_memory``) the memory's contents."""

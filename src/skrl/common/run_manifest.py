@@ -76,9 +76,18 @@ def manifest_path(run_dir: str) -> str:
     return os.path.join(run_dir, MANIFEST_NAME)
 
 
-def write_manifest(run_dir: str, manifest: Mapping[str, Any]) -> None:
+def encode_manifest(manifest: Mapping[str, Any]) -> bytes:
+    """The manifest as written to disk (a snapshot: later changes to ``manifest`` do not affect it)."""
+    return json.dumps(manifest, indent=2, sort_keys=False).encode()
+
+
+def write_manifest_bytes(run_dir: str, data: bytes) -> None:
     with atomic_write(manifest_path(run_dir)) as file:
-        file.write(json.dumps(manifest, indent=2, sort_keys=False).encode())
+        file.write(data)
+
+
+def write_manifest(run_dir: str, manifest: Mapping[str, Any]) -> None:
+    write_manifest_bytes(run_dir, encode_manifest(manifest))
 
 
 def read_manifest(run_dir: str) -> dict:
