@@ -36,7 +36,7 @@ def _launch(backend, tmp_path):
     return runs, out
 
 
-@pytest.mark.parametrize("backend", ["torch"])  # JAX: gradient averaging inside the jitted update is pending
+@pytest.mark.parametrize("backend", ["torch", "jax"])
 def test_two_processes_train_one_run(backend, tmp_path):
     runs, out = _launch(backend, tmp_path)
     first, second = (dict(np.load(out / f"params_{rank}.npz")) for rank in (0, 1))

@@ -1,9 +1,12 @@
-"""jax.distributed for skrl: process initialisation (gloo collectives on CPU) and the host collectives agents use."""
+"""jax.distributed for skrl: process initialisation (gloo collectives on CPU), the host collectives agents use, and
+``over_processes``, which compiles a function to run on every process at once so that ``jax.lax.pmean(x,
+AXIS_NAME)`` inside it averages over the processes (the gradients of the jitted PPO update)."""
 
 from __future__ import annotations
 
 import atexit
-from typing import Any, Mapping
+import functools
+from typing import Any, Callable, Mapping
 
 import jax
 import numpy as np
@@ -12,6 +15,10 @@ from skrl import config
 from skrl._logging import logger
 
 _initialized = [False]
+
+AXIS_NAME = "processes"
+"""The axis of ``process_mesh``: inside a function run by ``over_processes``, ``jax.lax.pmean(x, AXIS_NAME)`` is
+``x`` averaged over the processes."""
 
 
 def ensure_initialized() -> None:
@@ -41,3 +48,65 @@ def all_gather_host(tree: Mapping[str, Any]) -> list[dict]:
         return [dict(tree)] if keys else []
     stacked = multihost_utils.process_allgather({key: np.asarray(tree[key]) for key in keys})
     return [{key: np.asarray(stacked[key][i]) for key in keys} for i in range(config.jax.world_size)]
+
+
+@functools.lru_cache(maxsize=None)
+def process_mesh() -> jax.sharding.Mesh:
+    """The global 1-D mesh (axis ``AXIS_NAME``) of each process's device, in rank order.
+
+    Each process computes on its first local device (the one ``skrl.jax.devices.parse_device`` gives it).
+    """
+    devices = [jax.local_devices(process_index=index)[0] for index in range(jax.process_count())]
+    return jax.sharding.Mesh(np.asarray(devices), (AXIS_NAME,))
+
+
+def _map_local(function: Callable, local: Any, tree: Any) -> Any:
+    """``function`` applied to the leaves of ``tree`` under the ``True`` leaves of the prefix tree ``local``."""
+    return jax.tree_util.tree_map(lambda flag, subtree: jax.tree_util.tree_map(function, subtree) if flag else subtree,
+                                  local, tree)
+
+
+def _specs(local: Any) -> Any:
+    from jax.sharding import PartitionSpec
+
+    return jax.tree_util.tree_map(lambda flag: PartitionSpec(AXIS_NAME) if flag else PartitionSpec(), local)
+
+
+def _stacked(x: Any) -> Any:
+    return x[None] if hasattr(x, "shape") else np.asarray(x)[None]
+
+
+def over_processes(function: Callable, local_in: tuple, local_out: Any) -> Callable:
+    """``function`` compiled to run on every process at once, called like ``jax.jit(function)`` by each process.
+
+    The function runs under ``jax.shard_map`` over ``process_mesh()``, where ``jax.lax.pmean(x, AXIS_NAME)`` is
+    ``x`` averaged over the processes. Every process passes its own arrays and gets its own results back.
+
+    Args:
+        function: a traceable function of positional arguments.
+        local_in: a prefix tree of the arguments (a tuple, one entry per argument): ``True`` over what differs
+            between the processes (rollouts, PRNG keys, statistics), ``False`` over what is the same on every
+            process (parameters, optimizer states, scalars): the latter must be equal, or the result is undefined.
+        local_out: the same for the result; a ``False`` output must be made equal by the function (with ``pmean``).
+
+    The per-process values travel as one row each of a global array sharded over the processes; the equal ones
+    are replicated. Replication is not checked by the tracer (``check_vma=False``): carries of ``lax.scan`` mix
+    averaged and per-process values, and the function itself makes its ``False`` outputs equal.
+    """
+    from jax.experimental import multihost_utils
+
+    mesh = process_mesh()
+    in_specs, out_specs = _specs(local_in), _specs(local_out)
+
+    def body(*args: Any) -> Any:
+        return _map_local(_stacked, local_out, function(*_map_local(lambda x: x[0], local_in, args)))
+
+    mapped = jax.jit(jax.shard_map(body, mesh=mesh, in_specs=in_specs, out_specs=out_specs, check_vma=False))
+
+    @functools.wraps(function)
+    def call(*args: Any) -> Any:
+        inputs = multihost_utils.host_local_array_to_global_array(_map_local(_stacked, local_in, args), mesh, in_specs)
+        outputs = multihost_utils.global_array_to_host_local_array(mapped(*inputs), mesh, out_specs)
+        return _map_local(lambda x: x[0], local_out, outputs)
+
+    return call

@@ -20,6 +20,7 @@ import tqdm
 from skrl._logging import logger
 from skrl.common.jitted_schedule import Chunk, plan_chunks
 from skrl.common.tracking import episode_statistics_init, episode_statistics_update
+from skrl.jax import distributed
 from skrl.jax.native_envs import functional_env
 from skrl.jax.ppo_functions import PPOTrainState
 
@@ -63,7 +64,12 @@ class JittedLoop:
         self.shaper = agent._rewards_shaper
         self.learning_starts = agent._learning_starts
         self.schedule = None if agent.scheduler is None or agent._kl_schedule else agent.scheduler
-        self.run = jax.jit(self._chunk)
+        if self.functions.axis_name is None:
+            self.run = jax.jit(self._chunk)
+        else:  # distributed: every process runs its own envs; the updates average the gradients over the processes
+            local = {"state": PPOTrainState.process_local(), "env_key": True, "env_state": True, "observations": True,
+                     "stats": True, "totals": True}
+            self.run = distributed.over_processes(self._chunk, (local, False, False), local)
 
     def initial_carry(self, agent: Any) -> dict:
         """What the loop carries, from the agent (its train state, episode statistics) and a fresh env reset."""

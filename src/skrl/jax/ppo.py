@@ -1,7 +1,8 @@
 """PPO on JAX: one jitted call per env step (act + value, PRNG key split inside), one jitted call per update.
 
 The update (returns/advantages, every epoch and mini-batch, shuffling, KL early stop, learning-rate schedule) is
-``PPOFunctions.update`` from ``skrl.jax.ppo_functions``, also used by the jitted trainer. Its losses stay on the
+``PPOFunctions.update`` from ``skrl.jax.ppo_functions``, also used by the jitted trainer; in a distributed run it
+runs on every process at once and averages the gradients over the processes (``skrl.jax.distributed``). Its losses stay on the
 device until the agent core writes them. With the "jax" array backend a step's samples are written into the
 memory in one dispatch, in place (donated buffers). The schedule (rollouts, tags) is in ``skrl.common.ppo``.
 """
@@ -20,6 +21,7 @@ import numpy as np
 from skrl import config
 from skrl.common.memory_core import plan_samples_write
 from skrl.common.ppo import PPOSchedule
+from skrl.jax import distributed
 from skrl.jax.agent_base import Agent
 from skrl.jax.ppo_functions import ROLLOUT_NAMES, PPOFunctions, PPOTrainState, compute_gae, scaler_spec
 
@@ -125,14 +127,22 @@ class PPO(PPOSchedule, Agent):
         if "functions" not in self._jitted:
             lr_mode = "fixed" if self.scheduler is None else ("kl" if self._kl_schedule else "schedule")
             extra = tuple((name, value) for name, value in self._model_inputs(None).items() if name != "states")
+            axis_name = distributed.AXIS_NAME if self._world_size() > 1 else None
             self._jitted["functions"] = self.functions_class(
                 self.policy, self.value, self._ppo, scaler_spec(self._state_preprocessor),
-                scaler_spec(self._value_preprocessor), lr_mode, self.scheduler if self._kl_schedule else None, extra)
+                scaler_spec(self._value_preprocessor), lr_mode, self.scheduler if self._kl_schedule else None, extra,
+                axis_name=axis_name)
         return self._jitted["functions"]
 
-    def _function(self, name: str, function: Any, **jit_kwargs: Any) -> Any:
+    def _function(self, name: str, function: Any, over_processes: Optional[tuple] = None, **jit_kwargs: Any) -> Any:
+        """``function(self.ppo_functions(), ...)`` jitted once; in a distributed run, a function given
+        ``over_processes=(local_in, local_out)`` runs on every process at once (``distributed.over_processes``)."""
         if name not in self._jitted:
-            self._jitted[name] = jax.jit(functools.partial(function, self.ppo_functions()), **jit_kwargs)
+            bound = functools.partial(function, self.ppo_functions())
+            if over_processes is not None and self.ppo_functions().axis_name is not None:
+                self._jitted[name] = distributed.over_processes(bound, *over_processes)
+            else:
+                self._jitted[name] = jax.jit(bound, **jit_kwargs)
         return self._jitted[name]
 
     def _device_inputs(self) -> tuple:
@@ -256,7 +266,9 @@ class PPO(PPOSchedule, Agent):
     def _ppo_update(self, timestep: int, timesteps: int) -> Optional[dict]:
         """The whole update in one jitted call; the tracked losses stay on the device."""
         rollout = self._rollout_arrays()
-        update = self._function("update", lambda functions, *args: functions.update(*args))
+        local = PPOTrainState.process_local()  # distributed: the rollouts are each process's own, the steps averaged
+        update = self._function("update", lambda functions, *args: functions.update(*args),
+                                over_processes=((local, True, True, False), (local, True, True)))
         state, metrics, targets = update(self.train_state(), rollout, self._current_next_states,
                                          np.float32(self._scheduled_learning_rate(timestep)))
         self.set_train_state(state)

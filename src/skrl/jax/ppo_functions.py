@@ -8,6 +8,10 @@ preprocessor settings); everything that changes is in a ``PPOTrainState`` pytree
 The update runs every epoch and mini-batch (shuffling included) in one traced function: ``lax.scan`` over the
 epochs, and within each epoch ``lax.scan`` over the mini-batches, so its size does not grow with the rollout
 length, the number of epochs or the number of mini-batches.
+
+In a distributed run the update runs on every process at once (``skrl.jax.distributed.over_processes``, with
+``PPOFunctions.axis_name`` set): each process's rollout stays its own, and every mini-batch step averages the
+gradients and the KL over the processes, so that the parameters stay equal on every process.
 """
 
 from __future__ import annotations
@@ -44,6 +48,15 @@ class PPOTrainState(flax.struct.PyTreeNode):
     value_stats: Any
     learning_rate: jax.Array
     key: jax.Array
+
+    @classmethod
+    def process_local(cls) -> "PPOTrainState":
+        """Which fields differ between the processes of a distributed run (a prefix tree for
+        ``skrl.jax.distributed.over_processes``): the PRNG key and the preprocessors' statistics (each process
+        standardises with its own data, as on torch). Parameters, optimizer states and learning rate stay equal:
+        every process steps with the gradients and KL averaged over the processes."""
+        return cls(policy_params=False, value_params=False, policy_optimizer=False, value_optimizer=False,
+                   state_stats=True, value_stats=True, learning_rate=False, key=True)
 
 
 def scaler_spec(preprocessor: Any) -> Optional[tuple]:
@@ -157,6 +170,9 @@ class PPOFunctions:
             or ``"schedule"`` (the caller passes the scheduled rate to ``update``).
         kl_schedule: the KL-adaptive schedule, ``schedule(count, lr, kl)``, traceable.
         extra_inputs: ``(name, value)`` pairs added to the inputs of every model call (RPO's ``alpha``).
+        axis_name: distributed runs: the axis over the processes (``skrl.jax.distributed.AXIS_NAME``) under which
+            ``update`` runs (``over_processes``); every mini-batch step then averages the gradients and the KL
+            over the processes (``lax.pmean``), before the norm clipping, the KL early stop and the KL schedule.
     """
 
     policy: Any
@@ -167,6 +183,7 @@ class PPOFunctions:
     lr_mode: str = "fixed"
     kl_schedule: Optional[Callable] = None
     extra_inputs: tuple = ()
+    axis_name: Optional[str] = None
     #: mini-batches from a fresh random permutation every epoch (A2C: contiguous, unshuffled slices)
     shuffle = True
 
@@ -293,6 +310,8 @@ class PPOFunctions:
                       layout: tuple) -> tuple:
         """Losses, gradients and one clipped Adam step for the policy and for the value model (flat parameters).
 
+        With ``axis_name`` the gradients and the KL are the means over the processes (the clipping sees the mean).
+
         Returns ``(new_state, losses)`` with ``policy_loss``, ``value_loss``, ``entropy_loss``, ``kl``, ``stddev``.
         """
         def policy_objective(flat: jax.Array) -> tuple:
@@ -303,6 +322,9 @@ class PPOFunctions:
 
         (_, aux), policy_grads = jax.value_and_grad(policy_objective, has_aux=True)(state.policy_params)
         value_loss, value_grads = jax.value_and_grad(value_objective)(state.value_params)
+        if self.axis_name is not None:  # every process takes the same step: the one of the mean gradients
+            policy_grads, value_grads, kl = jax.lax.pmean((policy_grads, value_grads, aux["kl"]), self.axis_name)
+            aux = {**aux, "kl": kl}
         lr = None if self.lr_mode == "fixed" else state.learning_rate
         policy_params, policy_optimizer = state.policy_optimizer.apply_gradients(policy_grads, state.policy_params, lr)
         value_params, value_optimizer = state.value_optimizer.apply_gradients(value_grads, state.value_params, lr)
