@@ -20,6 +20,7 @@ from skrl.common.spaces import compute_space_size
 from skrl.jax.agent_base import Agent
 from skrl.jax.off_policy_ops import (
     JaxOffPolicy,
+    apply_gradients,
     critic_values,
     polyak_blend,
     preprocess,
@@ -99,8 +100,8 @@ class _DeterministicActorCritic(JaxOffPolicy):
                 return -critic_values(models, (critic,), params, states, actions)[0].mean()
 
             loss, grad = jax.value_and_grad(loss_fn)(params["policy"])
-            params["policy"], optimizers["policy_optimizer"] = optimizers["policy_optimizer"].apply_gradients(
-                grad, params["policy"], lr)
+            params["policy"], optimizers["policy_optimizer"] = apply_gradients(
+                optimizers["policy_optimizer"], grad, params["policy"], lr, self._axis_name)
             for target, source in self.target_roles.items():
                 params[target] = polyak_blend(params[source], params[target], cfg.polyak)
             return params, optimizers, loss
@@ -119,7 +120,7 @@ class _DeterministicActorCritic(JaxOffPolicy):
         targets = jax.lax.stop_gradient(td_target(jnp, rewards, terminated, truncated, self._off.discount_factor,
                                                   next_values))
         losses, values = update_critics(self.models, self.critic_roles, self._critic_optimizer_names(), params,
-                                        optimizers, (states, actions), targets, lrs["critic"])
+                                        optimizers, (states, actions), targets, lrs["critic"], self._axis_name)
         params, optimizers, policy_loss = jax.lax.cond(
             update_policy, self._policy_update(states, lrs["policy"]),
             lambda operand: (*operand, jnp.zeros((), jnp.float32)), (params, optimizers))
@@ -142,8 +143,8 @@ class _DeterministicActorCritic(JaxOffPolicy):
         if self._smooth_noise is not None:
             smooth_state = self._smooth_noise.initial_state((int(np.shape(batches[0][0])[0]), self._action_size))
         carry = self._training_carry({"smooth": smooth_state})
-        update = self._compiled("update", self._update_function)
-        carry, results = update(carry, batches, self._step_learning_rates(plan), np.asarray(plan.policy_updates))
+        carry, results = self._run_update(carry, batches, self._step_learning_rates(plan),
+                                          np.asarray(plan.policy_updates))
         self._store_training_carry(carry)
         if self._smooth_noise is not None:
             self._smooth_noise.commit_state(carry["smooth"])

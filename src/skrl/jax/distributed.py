@@ -1,12 +1,14 @@
 """jax.distributed for skrl: process initialisation (gloo collectives on CPU), the host collectives agents use, and
 ``over_processes``, which compiles a function to run on every process at once so that ``jax.lax.pmean(x,
-AXIS_NAME)`` inside it averages over the processes (the gradients of the jitted PPO update)."""
+AXIS_NAME)`` inside it averages over the processes (the gradients of the jitted updates of PPO, TRPO and the
+off-policy agents). Agents compile with ``jit`` (``jax.jit`` when not distributed) and average with
+``process_mean`` (nothing when not distributed)."""
 
 from __future__ import annotations
 
 import atexit
 import functools
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Optional
 
 import jax
 import numpy as np
@@ -19,6 +21,17 @@ _initialized = [False]
 AXIS_NAME = "processes"
 """The axis of ``process_mesh``: inside a function run by ``over_processes``, ``jax.lax.pmean(x, AXIS_NAME)`` is
 ``x`` averaged over the processes."""
+
+
+def process_axis() -> Optional[str]:
+    """``AXIS_NAME`` in a run of more than one process, else None (one process: plain ``jax.jit``, no collective)."""
+    return AXIS_NAME if config.jax.is_distributed and config.jax.world_size > 1 else None
+
+
+def process_mean(tree: Any, axis_name: Optional[str]) -> Any:
+    """``tree`` averaged over the processes (``jax.lax.pmean``) inside a function run by ``over_processes``; ``tree``
+    itself when ``axis_name`` is None (not distributed: nothing is added to the traced function)."""
+    return tree if axis_name is None else jax.lax.pmean(tree, axis_name)
 
 
 def ensure_initialized() -> None:
@@ -110,3 +123,11 @@ def over_processes(function: Callable, local_in: tuple, local_out: Any) -> Calla
         return _map_local(lambda x: x[0], local_out, outputs)
 
     return call
+
+
+def jit(function: Callable, locality: Optional[tuple] = None, **jit_kwargs: Any) -> Callable:
+    """``jax.jit(function, **jit_kwargs)``; in a distributed run, given ``locality=(local_in, local_out)``,
+    ``over_processes(function, local_in, local_out)`` instead (the function averages with ``process_mean``)."""
+    if locality is not None and process_axis() is not None:
+        return over_processes(function, *locality)
+    return jax.jit(function, **jit_kwargs)

@@ -15,7 +15,7 @@ import numpy as np
 from skrl.common.dqn import DDQNSchedule, DQNSchedule
 from skrl.common.off_policy import UpdatePlan, td_target, value_statistics
 from skrl.jax.agent_base import Agent
-from skrl.jax.off_policy_ops import JaxOffPolicy, mse, polyak_blend, preprocess, scan_update
+from skrl.jax.off_policy_ops import JaxOffPolicy, apply_gradients, mse, polyak_blend, preprocess, scan_update
 
 
 class DQN(JaxOffPolicy, DQNSchedule, Agent):
@@ -70,8 +70,8 @@ class DQN(JaxOffPolicy, DQNSchedule, Agent):
             return mse(q_values, targets)
 
         loss, grad = jax.value_and_grad(loss_fn)(params["q_network"])
-        params["q_network"], optimizers["optimizer"] = optimizers["optimizer"].apply_gradients(
-            grad, params["q_network"], lrs["q_network"])
+        params["q_network"], optimizers["optimizer"] = apply_gradients(
+            optimizers["optimizer"], grad, params["q_network"], lrs["q_network"], self._axis_name)
         carry = {**carry, "params": params, "optimizers": optimizers, "statistics": statistics}
         return carry, {"q_network_loss": loss, **value_statistics("target", targets)}
 
@@ -89,9 +89,8 @@ class DQN(JaxOffPolicy, DQNSchedule, Agent):
         return update
 
     def _run_gradient_steps(self, plan: UpdatePlan) -> list[dict]:
-        update = self._compiled("update", self._update_function)
-        carry, results = update(self._training_carry(), self._sample_batches(plan.steps),
-                                self._step_learning_rates(plan), np.bool_(plan.update_targets))
+        carry, results = self._run_update(self._training_carry(), self._sample_batches(plan.steps),
+                                          self._step_learning_rates(plan), np.bool_(plan.update_targets))
         self._store_training_carry(carry)
         return [results]
 

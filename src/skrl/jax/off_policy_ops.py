@@ -4,6 +4,10 @@
 Agent)``). Each update runs all its gradient steps in one jitted call (``lax.scan`` over the sampled batches), with
 the models' parameters, optimizer states, preprocessor statistics and PRNG key as the scan carry; the losses come
 back as device scalars and are tracked without a host sync.
+
+In a distributed run the update runs on every process at once (``skrl.jax.distributed.over_processes``): each
+process samples its own batches from its own replay memory, and every optimizer step (``apply_gradients``) averages
+the gradients over the processes, so that the parameters (targets included) stay equal on every process.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import numpy as np
 
 from skrl import config
 from skrl.common.off_policy import UpdatePlan, reduce_over_steps
+from skrl.jax import distributed
 
 
 def polyak_blend(source: Any, target: Any, polyak: float) -> Any:
@@ -36,6 +41,13 @@ def mse(predicted: jax.Array, target: jax.Array) -> jax.Array:
     return jnp.mean((predicted - target) ** 2)
 
 
+def apply_gradients(optimizer: Any, grads: Any, params: Any, lr: Optional[jax.Array] = None,
+                    axis_name: Optional[str] = None) -> tuple[Any, Any]:
+    """``optimizer.apply_gradients`` (pure): ``(new params, new optimizer)``; with ``axis_name`` (under
+    ``over_processes``) the gradients are first averaged over the processes, so the norm clipping sees the mean."""
+    return optimizer.apply_gradients(distributed.process_mean(grads, axis_name), params, lr)
+
+
 def critic_values(models: Mapping[str, Any], roles: Sequence[str], params: Mapping[str, Any], states: jax.Array,
                   actions: jax.Array) -> list[jax.Array]:
     """Each critic's value of ``(states, actions)`` with the given parameters."""
@@ -44,10 +56,11 @@ def critic_values(models: Mapping[str, Any], roles: Sequence[str], params: Mappi
 
 
 def update_critics(models: Mapping[str, Any], roles: Sequence[str], optimizer_names: Sequence[str], params: dict,
-                   optimizers: dict, batch: tuple, targets: jax.Array, lr: Optional[jax.Array]) -> tuple[list, list]:
+                   optimizers: dict, batch: tuple, targets: jax.Array, lr: Optional[jax.Array],
+                   axis_name: Optional[str] = None) -> tuple[list, list]:
     """Regress every critic on ``targets``, each with its own gradient and optimizer (``params`` and ``optimizers``
     are updated in place); returns the losses and the predicted values. skrl 1.4.3 JAX stepped every critic with
-    the last critic's gradient."""
+    the last critic's gradient. ``axis_name``: see ``apply_gradients``."""
     states, actions = batch
     losses, values = [], []
     for role, name in zip(roles, optimizer_names):
@@ -56,7 +69,7 @@ def update_critics(models: Mapping[str, Any], roles: Sequence[str], optimizer_na
             return mse(value, targets), value
 
         (loss, value), grad = jax.value_and_grad(loss_fn, has_aux=True)(params[role])
-        params[role], optimizers[name] = optimizers[name].apply_gradients(grad, params[role], lr)
+        params[role], optimizers[name] = apply_gradients(optimizers[name], grad, params[role], lr, axis_name)
         losses.append(loss)
         values.append(value)
     return losses, values
@@ -86,6 +99,10 @@ class JaxOffPolicy:
     _off: Any
     _tensors_names: list
 
+    #: the carry entries that differ between the processes of a distributed run (each process's own batches update
+    #: its preprocessor statistics and noise state; its PRNG key is its own); the rest stays equal on every process
+    _process_local_carry = frozenset({"statistics", "key", "smooth"})
+
     def _copy_to_target(self, target: Any, source: Any) -> None:
         target.update_parameters(source, polyak=1)
 
@@ -101,6 +118,7 @@ class JaxOffPolicy:
             model.state_dict = model.state_dict.replace(params=params)
         self._jax = config.jax.backend == "jax"
         self._key = jax.random.fold_in(config.jax.key, salt)
+        self._axis_name = distributed.process_axis()  # set: the update averages every gradient over the processes
         self._jitted: dict[str, Any] = {}
         factory = self.cfg["learning_rate_scheduler"]
         self.scheduler = factory(**self.cfg["learning_rate_scheduler_kwargs"]) if factory else None
@@ -202,6 +220,16 @@ class JaxOffPolicy:
         if name not in self._jitted:
             self._jitted[name] = jax.jit(build())
         return self._jitted[name]
+
+    def _run_update(self, carry: dict, batches: tuple, *shared: Any) -> tuple:
+        """``(carry, results)`` of the agent's ``_update_function()`` called with ``(carry, batches, *shared)``,
+        compiled once. In a distributed run it runs on every process at once: the batches, the results and the
+        ``_process_local_carry`` entries are each process's own, ``shared`` (learning rates, flags) is equal."""
+        if "update" not in self._jitted:
+            local = {name: name in self._process_local_carry for name in carry}
+            locality = ((local, True, *(False,) * len(shared)), (local, True))
+            self._jitted["update"] = distributed.jit(self._update_function(), locality)
+        return self._jitted["update"](carry, batches, *shared)
 
     def _host_actions(self, actions: jax.Array, outputs: dict) -> tuple[Any, dict]:
         """With the "numpy" array backend, fetch the actions and ``outputs["mean_actions"]`` (if any) in one transfer

@@ -127,7 +127,7 @@ class PPO(PPOSchedule, Agent):
         if "functions" not in self._jitted:
             lr_mode = "fixed" if self.scheduler is None else ("kl" if self._kl_schedule else "schedule")
             extra = tuple((name, value) for name, value in self._model_inputs(None).items() if name != "states")
-            axis_name = distributed.AXIS_NAME if self._world_size() > 1 else None
+            axis_name = distributed.process_axis()
             self._jitted["functions"] = self.functions_class(
                 self.policy, self.value, self._ppo, scaler_spec(self._state_preprocessor),
                 scaler_spec(self._value_preprocessor), lr_mode, self.scheduler if self._kl_schedule else None, extra,
@@ -138,11 +138,8 @@ class PPO(PPOSchedule, Agent):
         """``function(self.ppo_functions(), ...)`` jitted once; in a distributed run, a function given
         ``over_processes=(local_in, local_out)`` runs on every process at once (``distributed.over_processes``)."""
         if name not in self._jitted:
-            bound = functools.partial(function, self.ppo_functions())
-            if over_processes is not None and self.ppo_functions().axis_name is not None:
-                self._jitted[name] = distributed.over_processes(bound, *over_processes)
-            else:
-                self._jitted[name] = jax.jit(bound, **jit_kwargs)
+            self._jitted[name] = distributed.jit(functools.partial(function, self.ppo_functions()), over_processes,
+                                                 **jit_kwargs)
         return self._jitted[name]
 
     def _device_inputs(self) -> tuple:

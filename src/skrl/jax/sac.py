@@ -19,6 +19,7 @@ from skrl.jax.agent_base import Agent
 from skrl.jax.models import StateDict
 from skrl.jax.off_policy_ops import (
     JaxOffPolicy,
+    apply_gradients,
     critic_values,
     polyak_blend,
     preprocess,
@@ -96,7 +97,7 @@ class SAC(JaxOffPolicy, SACSchedule, Agent):
         targets = jax.lax.stop_gradient(td_target(jnp, rewards, terminated, truncated, self._off.discount_factor,
                                                   next_values))
         losses, values = update_critics(self.models, self.critic_roles, self._critic_optimizer_names(), params,
-                                        optimizers, (states, actions), targets, lrs["critic"])
+                                        optimizers, (states, actions), targets, lrs["critic"], self._axis_name)
 
         def policy_loss_fn(policy_params: Any) -> tuple:
             new_actions, log_prob, _ = policy.act({"states": states, "key": policy_key}, role="policy",
@@ -104,8 +105,8 @@ class SAC(JaxOffPolicy, SACSchedule, Agent):
             return (alpha * log_prob - self._min_value(self.critic_roles, params, states, new_actions)).mean(), log_prob
 
         (policy_loss, log_prob), grad = jax.value_and_grad(policy_loss_fn, has_aux=True)(params["policy"])
-        params["policy"], optimizers["policy_optimizer"] = optimizers["policy_optimizer"].apply_gradients(
-            grad, params["policy"], lrs["policy"])
+        params["policy"], optimizers["policy_optimizer"] = apply_gradients(
+            optimizers["policy_optimizer"], grad, params["policy"], lrs["policy"], self._axis_name)
         results = {"critic_loss": (losses[0] + losses[1]) / 2, "policy_loss": policy_loss,
                    **value_statistics("q1", values[0]), **value_statistics("q2", values[1]),
                    **value_statistics("target", targets)}
@@ -122,7 +123,8 @@ class SAC(JaxOffPolicy, SACSchedule, Agent):
         """A step on ``-mean(log alpha · (log pi + target entropy))`` (log pi held constant)."""
         shift = jax.lax.stop_gradient(log_prob + self._target_entropy)
         loss, grad = jax.value_and_grad(lambda e: -(e["params"] * shift).mean())(entropy)
-        entropy, optimizers["entropy_optimizer"] = optimizers["entropy_optimizer"].apply_gradients(grad, entropy)
+        entropy, optimizers["entropy_optimizer"] = apply_gradients(optimizers["entropy_optimizer"], grad, entropy,
+                                                                   axis_name=self._axis_name)
         coefficient = self._alpha(entropy).mean()
         return entropy, optimizers, {**results, "entropy_loss": loss, "entropy_coefficient": coefficient}
 
@@ -135,8 +137,8 @@ class SAC(JaxOffPolicy, SACSchedule, Agent):
     def _run_gradient_steps(self, plan: UpdatePlan) -> list[dict]:
         batches = self._sample_batches(plan.steps)
         entropy = self.log_entropy_coefficient.state_dict.params if self._off.learn_entropy else None
-        update = self._compiled("update", self._update_function)
-        carry, results = update(self._training_carry({"entropy": entropy}), batches, self._step_learning_rates(plan))
+        carry, results = self._run_update(self._training_carry({"entropy": entropy}), batches,
+                                          self._step_learning_rates(plan))
         self._store_training_carry(carry)
         if self._off.learn_entropy:
             holder = self.log_entropy_coefficient

@@ -3,6 +3,10 @@ in one jitted call (conjugate gradient and line search as ``lax.while_loop``) an
 
 The schedule is in ``skrl.common.trpo``. The policy is a JAX Gaussian or Categorical mixin model; the KL
 divergence is computed in closed form from its outputs (``mean_actions``/``log_std``, or ``net_output``).
+
+In a distributed run both steps run on every process at once (``skrl.jax.distributed.over_processes``): the
+policy step averages the surrogate's gradient, the Fisher-vector products and the surrogate and KL values of the
+line search over the processes, the value step its gradients, so that every process takes the same steps.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
 from skrl.common.trpo import TRPOSchedule
+from skrl.jax import distributed
 from skrl.jax.device_trees import commit
 from skrl.jax.mixins import CategoricalMixin, GaussianMixin, _normalized_logits
 from skrl.jax.ppo import PPO
@@ -70,15 +75,17 @@ class TRPO(TRPOSchedule, PPO):
             return (outputs["mean_actions"], outputs["log_std"])
         return (_normalized_logits(outputs["net_output"], self.policy._c_unnormalized_log_prob),)
 
-    def _trpo_function(self, name: str, function: Callable) -> Callable:
+    def _trpo_function(self, name: str, function: Callable, locality: tuple) -> Callable:
+        """``function`` jitted once (run on every process at once in a distributed run, see ``distributed.jit``)."""
         if name not in self._trpo_jitted:
-            self._trpo_jitted[name] = jax.jit(function)
+            self._trpo_jitted[name] = distributed.jit(function, locality)
         return self._trpo_jitted[name]
 
     def _trpo_policy_step(self, states: Any, actions: Any, log_prob: Any, advantages: Any) -> dict:
         self._key, key = jax.random.split(self._key)
         params = commit(self.policy.state_dict.params, self.device)
-        params, results = self._trpo_function("policy", self._policy_update)(
+        locality = ((False, True, True, True, True, True), (False, True))  # the rollout and key are each process's
+        params, results = self._trpo_function("policy", self._policy_update, locality)(
             params, states, actions, log_prob, advantages, key)
         self.policy.state_dict = self.policy.state_dict.replace(params=params)
         return results
@@ -86,7 +93,7 @@ class TRPO(TRPOSchedule, PPO):
     def _policy_update(self, params: Any, states: jax.Array, actions: jax.Array, log_prob: jax.Array,
                        advantages: jax.Array, key: jax.Array) -> tuple:
         """The whole trust-region step (pure): gradient, conjugate gradient, step size and line search."""
-        cfg = self._ppo
+        cfg, axis_name = self._ppo, distributed.process_axis()
         start, unravel = ravel_pytree(params)
 
         def surrogate(flat: jax.Array) -> tuple:
@@ -95,25 +102,28 @@ class TRPO(TRPOSchedule, PPO):
             return jnp.mean(advantages * jnp.exp(new_log_prob - log_prob)), outputs
 
         (old_surrogate, old_outputs), gradient = jax.value_and_grad(surrogate, has_aux=True)(start)
+        old_surrogate, gradient = distributed.process_mean((old_surrogate, gradient), axis_name)
         old = jax.lax.stop_gradient(self._distribution(old_outputs))
         kl_gradient = jax.grad(lambda flat: _mean_kl(old, self._distribution(surrogate(flat)[1])))
 
         def fisher_product(v: jax.Array) -> jax.Array:
-            return jax.jvp(kl_gradient, (start,), (v,))[1] + cfg.damping * v
+            return distributed.process_mean(jax.jvp(kl_gradient, (start,), (v,))[1], axis_name) + cfg.damping * v
 
         direction = conjugate_gradient(fisher_product, gradient, cfg.conjugate_gradient_steps)
         curvature = jnp.dot(direction, fisher_product(direction))
         scale = jnp.where(curvature > 0, jnp.sqrt(2 * cfg.max_kl_divergence / jnp.where(curvature > 0, curvature, 1)), 0)
         step = jnp.nan_to_num(direction * scale, nan=0.0, posinf=0.0, neginf=0.0)
-        line_search = functools.partial(self._line_search, surrogate, old, start, step, jnp.dot(gradient, step))
+        line_search = functools.partial(self._line_search, surrogate, old, start, step, jnp.dot(gradient, step),
+                                        axis_name)
         flat, new_surrogate = line_search(old_surrogate)
         stddev = jnp.mean(old_outputs["stddev"]) if "log_std" in old_outputs else jnp.float32(jnp.nan)
         return unravel(flat), {"policy_loss": -new_surrogate, "stddev": stddev}
 
     def _line_search(self, surrogate: Callable, old: tuple, start: jax.Array, step: jax.Array, expected: jax.Array,
-                     old_surrogate: jax.Array) -> tuple:
+                     axis_name: Any, old_surrogate: jax.Array) -> tuple:
         """Try ``step_fraction * 0.5**i`` of ``step``; keep the first that stays within the KL bound and improves
-        the surrogate by at least ``accept_ratio`` of the linear prediction (else keep ``start``)."""
+        the surrogate by at least ``accept_ratio`` of the linear prediction (else keep ``start``). With
+        ``axis_name`` both are judged on the surrogate and KL averaged over the processes."""
         cfg = self._ppo
 
         def keep_going(state: tuple) -> jax.Array:
@@ -123,7 +133,7 @@ class TRPO(TRPOSchedule, PPO):
             fraction = cfg.step_fraction * jnp.power(0.5, state[0])
             candidate = start + fraction * step
             value, outputs = surrogate(candidate)
-            kl = _mean_kl(old, self._distribution(outputs))
+            value, kl = distributed.process_mean((value, _mean_kl(old, self._distribution(outputs))), axis_name)
             accepted = jnp.logical_and(kl < cfg.max_kl_divergence,
                                        (value - old_surrogate) / (fraction * expected) > cfg.accept_ratio)
             return state[0] + 1, accepted, jnp.where(accepted, candidate, start), jnp.where(accepted, value, old_surrogate)
@@ -134,7 +144,8 @@ class TRPO(TRPOSchedule, PPO):
 
     def _trpo_value_step(self, states: Any, returns: Any) -> jax.Array:
         params, optimizer = commit((self.value.state_dict.params, self.value_optimizer), self.device)
-        params, self.value_optimizer, loss = self._trpo_function("value", self._value_update)(
+        locality = ((False, False, True, True, False), (False, False, True))
+        params, self.value_optimizer, loss = self._trpo_function("value", self._value_update, locality)(
             params, optimizer, states, returns, jnp.float32(self._learning_rate))
         self.value.state_dict = self.value.state_dict.replace(params=params)
         self.checkpoint_modules["value_optimizer"] = self.value_optimizer
@@ -146,5 +157,6 @@ class TRPO(TRPOSchedule, PPO):
             return self._ppo.value_loss_scale * jnp.mean(jnp.square(returns - predicted))
 
         loss, grads = jax.value_and_grad(loss_fn)(params)
-        params, optimizer = optimizer.apply_gradients(grads, params, lr)
+        params, optimizer = optimizer.apply_gradients(distributed.process_mean(grads, distributed.process_axis()),
+                                                      params, lr)
         return params, optimizer, loss

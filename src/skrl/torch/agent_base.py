@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping, Optional
 
 import numpy as np
 import torch
@@ -68,9 +68,13 @@ class Agent(AgentCore):
     def _all_gather_host(self, tree: Mapping[str, Any]) -> list:
         return distributed.all_gather_objects(dict(tree))
 
-    def _average_gradients(self) -> None:
-        """Distributed runs: average every model's gradients over the processes (between backward and step)."""
+    def _average_gradients(self, parameters: Optional[Iterable[torch.Tensor]] = None) -> None:
+        """Distributed runs: average the gradients of ``parameters`` (default: of every model) over the processes,
+        between backward and step; nothing when not distributed."""
         if self._world_size() > 1:
+            if parameters is not None:
+                distributed.average_gradients(parameters)
+                return
             for model in {id(m): m for m in self.models.values()}.values():
                 model.reduce_parameters()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 import torch
 
@@ -34,3 +34,16 @@ def all_reduce_mean(tensor: torch.Tensor) -> torch.Tensor:
     """The mean of ``tensor`` over every process (in place)."""
     torch.distributed.all_reduce(tensor, op=torch.distributed.ReduceOp.SUM)
     return tensor.div_(config.torch.world_size)
+
+
+def average_gradients(parameters: Iterable[torch.Tensor]) -> None:
+    """Replace the gradients of ``parameters`` by their mean over every process, in one all-reduce of their
+    concatenation (parameters without a gradient are left out: the same ones on every process)."""
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return
+    flat = all_reduce_mean(torch.cat([g.reshape(-1) for g in grads]))
+    offset = 0
+    for grad in grads:
+        grad.copy_(flat[offset : offset + grad.numel()].view_as(grad))
+        offset += grad.numel()

@@ -16,6 +16,7 @@ from skrl.common.errors import CheckpointFileError
 from skrl.common.spaces import unflatten_tensorized_space
 from skrl.common.state_trees import check_state_matches
 from skrl.torch.checkpoint_io import load_state, save_state
+from skrl.torch.distributed import average_gradients
 from skrl.utils.spaces.torch import flatten_tensorized_space, sample_space
 
 SpaceLike = Union[int, Sequence[int], gymnasium.Space]
@@ -184,13 +185,4 @@ class Model(torch.nn.Module):
 
     def reduce_parameters(self) -> None:
         """Average the gradients over all processes (one all-reduce of the concatenated gradients)."""
-        grads = [p.grad for p in self.parameters() if p.grad is not None]
-        if not grads:
-            return
-        flat = torch.cat([g.view(-1) for g in grads])
-        torch.distributed.all_reduce(flat, op=torch.distributed.ReduceOp.SUM)
-        flat /= config.torch.world_size
-        offset = 0
-        for grad in grads:
-            grad.copy_(flat[offset : offset + grad.numel()].view_as(grad))
-            offset += grad.numel()
+        average_gradients(self.parameters())

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Iterable, Optional
+
+import torch
+
 from skrl.common.multi_agent_core import MultiAgentCore
 from skrl.torch.agent_base import Agent
 
@@ -14,7 +18,9 @@ class MultiAgent(MultiAgentCore, Agent):
     ``checkpoint_modules[uid]``.
     """
 
-    def _average_gradients(self) -> None:
-        if self._world_size() > 1:
+    def _average_gradients(self, parameters: Optional[Iterable[torch.Tensor]] = None) -> None:
+        if self._world_size() > 1 and parameters is None:
             for model in self._distinct_models():
                 model.reduce_parameters()
+        else:
+            super()._average_gradients(parameters)

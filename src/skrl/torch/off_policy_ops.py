@@ -6,7 +6,7 @@ Agent)``) and implements the backend hooks that ``skrl.common.off_policy.OffPoli
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 import numpy as np
 import torch
@@ -46,6 +46,7 @@ class TorchOffPolicy:
     checkpoint_modules: dict
     _off: Any
     _tensors_names: list
+    _average_gradients: Callable[[Iterable[torch.Tensor]], None]
 
     def _copy_to_target(self, target: torch.nn.Module, source: torch.nn.Module) -> None:
         target.freeze_parameters(True)
@@ -79,11 +80,14 @@ class TorchOffPolicy:
 
         Only the optimizer's parameters get gradients: a policy loss runs backward through the critics to their
         inputs, but not into the critics' weights (``loss.backward()`` would compute those too, for nothing).
+        In a distributed run the gradients are averaged over the processes first (the clipping sees the mean), so
+        that every process takes the same step.
         """
         parameters = [p for group in optimizer.param_groups for p in group["params"] if p.requires_grad]
         grads = torch.autograd.grad(self.scaler.scale(loss), parameters, allow_unused=True)
         for parameter, grad in zip(parameters, grads):
             parameter.grad = grad
+        self._average_gradients(parameters)
         if grad_norm_clip > 0:
             self.scaler.unscale_(optimizer)
             torch.nn.utils.clip_grad_norm_(parameters, grad_norm_clip)

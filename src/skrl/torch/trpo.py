@@ -3,6 +3,10 @@
 The schedule is in ``skrl.common.trpo``. The policy may be any stochastic torch mixin that keeps its last
 ``distribution()`` (Gaussian, MultivariateGaussian, Categorical): the KL divergence comes from
 ``torch.distributions.kl_divergence``.
+
+In a distributed run the policy step averages the surrogate's gradient, the Fisher-vector products and the
+surrogate and KL values of the line search over the processes, the value step its gradients, so that every process
+takes the same steps.
 """
 
 from __future__ import annotations
@@ -85,35 +89,37 @@ class TRPO(TRPOSchedule, PPO):
 
         old_surrogate = surrogate()
         old = _detached(self.policy.distribution(role="policy"))
-        gradient = torch.cat([g.reshape(-1) for g in torch.autograd.grad(old_surrogate, parameters, retain_graph=True)])
+        gradient = self._mean_over_ranks(torch.cat(
+            [g.reshape(-1) for g in torch.autograd.grad(old_surrogate, parameters, retain_graph=True)]))
         kl_gradient = torch.cat([g.reshape(-1) for g in torch.autograd.grad(
             _mean_kl(old, self.policy.distribution(role="policy")), parameters, create_graph=True)])
 
         def fisher_product(v: torch.Tensor) -> torch.Tensor:
             hvp = torch.autograd.grad(kl_gradient @ v, parameters, retain_graph=True)
-            return torch.cat([g.reshape(-1) for g in hvp]) + cfg.damping * v
+            return self._mean_over_ranks(torch.cat([g.reshape(-1) for g in hvp])) + cfg.damping * v
 
         direction = conjugate_gradient(fisher_product, gradient, cfg.conjugate_gradient_steps)
         curvature = direction @ fisher_product(direction)
         with torch.no_grad():
             scale = torch.sqrt(2 * cfg.max_kl_divergence / curvature) if curvature > 0 else 0.0
             step = torch.nan_to_num(direction * scale, nan=0.0, posinf=0.0, neginf=0.0)
-            new_surrogate = self._line_search(parameters, step, gradient @ step, old_surrogate.detach(), old,
-                                              surrogate)
+            new_surrogate = self._line_search(parameters, step, gradient @ step,
+                                              self._mean_over_ranks(old_surrogate.detach()), old, surrogate)
         stddev = old.stddev.mean() if not isinstance(old, Categorical) else torch.full((), float("nan"))
         return {"policy_loss": -new_surrogate, "stddev": stddev}
 
     def _line_search(self, parameters: list, step: torch.Tensor, expected: torch.Tensor, old_surrogate: torch.Tensor,
                      old: Any, surrogate: Callable[[], torch.Tensor]) -> torch.Tensor:
         """Try ``step_fraction * 0.5**i`` of ``step``; keep the first that stays within the KL bound and improves
-        the surrogate by at least ``accept_ratio`` of the linear prediction (else restore the parameters)."""
+        the surrogate by at least ``accept_ratio`` of the linear prediction (else restore the parameters). Both are
+        judged on the surrogate and KL averaged over the processes (every rank decides alike)."""
         cfg = self._ppo
         start = torch.nn.utils.parameters_to_vector(parameters)
         for i in range(cfg.max_backtrack_steps):
             fraction = cfg.step_fraction * 0.5**i
             torch.nn.utils.vector_to_parameters(start + fraction * step, parameters)
-            new_surrogate = surrogate()
-            kl = _mean_kl(old, self.policy.distribution(role="policy"))
+            new_surrogate = self._mean_over_ranks(surrogate())
+            kl = self._mean_over_ranks(_mean_kl(old, self.policy.distribution(role="policy")))
             if kl < cfg.max_kl_divergence and (new_surrogate - old_surrogate) / (fraction * expected) > cfg.accept_ratio:
                 return new_surrogate
         torch.nn.utils.vector_to_parameters(start, parameters)
@@ -124,6 +130,7 @@ class TRPO(TRPOSchedule, PPO):
         value_loss = self._ppo.value_loss_scale * F.mse_loss(returns, predicted)
         self.value_optimizer.zero_grad()
         value_loss.backward()
+        self._average_gradients(self.value.parameters())
         if self._ppo.grad_norm_clip > 0:
             torch.nn.utils.clip_grad_norm_(self.value.parameters(), self._ppo.grad_norm_clip)
         self.value_optimizer.step()
