@@ -46,6 +46,9 @@ def _check_agent(agent: Any) -> None:
     if not callable(getattr(agent, "ppo_functions", None)):
         raise TypeError("JittedTrainer trains agents whose update is a pure JAX function (skrl.agents.jax.ppo.PPO "
                         f"and its variants). Received: {type(agent).__name__}")
+    if getattr(agent, "_rnn", None) is not None:
+        raise TypeError("JittedTrainer does not train agents with recurrent models (the RNN variants): use "
+                        f"SequentialTrainer. Received: {type(agent).__name__}")
     if agent._random_timesteps > 0:
         raise ValueError("JittedTrainer does not take random actions: expected random_timesteps=0 in the agent "
                          f"config (or use SequentialTrainer). Received: random_timesteps={agent._random_timesteps}")

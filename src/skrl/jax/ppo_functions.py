@@ -201,11 +201,30 @@ class PPOFunctions:
         values = self.value.act(self.model_inputs(states), role="value", params=params[1])[0]
         return actions, log_prob, outputs, preprocess(self.value_spec, stats[1], values, inverse=True)
 
-    def values_of(self, value_params: Any, stats: tuple, states: jax.Array) -> jax.Array:
-        """Value estimates of ``states``, in the units of the rewards (value preprocessor undone)."""
+    def values_of(self, value_params: Any, stats: tuple, states: jax.Array, inputs: Optional[dict] = None) -> jax.Array:
+        """Value estimates of ``states``, in the units of the rewards (value preprocessor undone); ``inputs`` are
+        further inputs of the value call (an RNN variant's recurrent states)."""
         states = preprocess(self.state_spec, stats[0], states)
-        values = self.value.act(self.model_inputs(states), role="value", params=value_params)[0]
+        values = self.value.act({**self.model_inputs(states), **(inputs or {})}, role="value", params=value_params)[0]
         return preprocess(self.value_spec, stats[1], values, inverse=True)
+
+    # ---- hooks of the RNN variants (``skrl.jax.rnn``): nothing here ---------------------------------------------
+
+    def role_inputs(self, role: str, batch: dict) -> dict:
+        """Further inputs of the ``role`` model call for the mini-batch ``batch`` (the RNN variants' states)."""
+        del role, batch
+        return {}
+
+    def last_value_inputs(self, rollout: dict) -> dict:
+        """Further inputs of the value call for the states after the rollout's last step."""
+        del rollout
+        return {}
+
+    def flatten_rollout(self, batch: dict, rollout: dict, rows: int) -> dict:
+        """The update's ``(rollouts, num_envs, ...)`` arrays as ``(rows, ...)`` rows, step-major (row ``t * num_envs
+        + e``); the RNN variants order them by env and add their states."""
+        del rollout
+        return {name: x.reshape((rows,) + x.shape[2:]) for name, x in batch.items()}
 
     # ---- update -------------------------------------------------------------------------------------------------
 
@@ -215,7 +234,7 @@ class PPOFunctions:
         Returns ``(value_stats, values, returns, advantages)``, values and returns in preprocessed units.
         """
         stats = (state.state_stats, state.value_stats)
-        last_values = self.values_of(state.value_params, stats, last_states)
+        last_values = self.values_of(state.value_params, stats, last_states, self.last_value_inputs(rollout))
         dones = jnp.logical_or(rollout["terminated"], rollout["truncated"])
         values = rollout["values"]
         returns, advantages = gae(rollout["rewards"], dones, values, last_values, self.cfg.discount_factor,
@@ -238,7 +257,7 @@ class PPOFunctions:
         rows = values.shape[0] * values.shape[1]
         batch = {"states": rollout["states"], "actions": rollout["actions"], "log_prob": rollout["log_prob"],
                  "values": values, "returns": returns, "advantages": advantages}
-        flat = {name: x.reshape((rows,) + x.shape[2:]) for name, x in batch.items()}
+        flat = self.flatten_rollout(batch, rollout, rows)
         zero = jnp.zeros((), jnp.float32)
         totals = {**{name: zero for name in LOSS_NAMES}, "count": zero, "stddev": jnp.full((), jnp.nan, jnp.float32)}
         layout = (FlatParameters(state.policy_params, state.policy_optimizer),
@@ -335,7 +354,8 @@ class PPOFunctions:
     def policy_loss(self, params: Any, states: jax.Array, batch: dict, key: jax.Array) -> tuple:
         """Clipped surrogate plus entropy term (both differentiated); aux: the parts, the KL and the stddev."""
         cfg = self.cfg
-        inputs = {**self.model_inputs(states), "taken_actions": batch["actions"], "key": key}
+        inputs = {**self.model_inputs(states), **self.role_inputs("policy", batch), "taken_actions": batch["actions"],
+                  "key": key}
         _, log_prob, outputs = self.policy.act(inputs, role="policy", params=params)
         log_ratio = log_prob - batch["log_prob"]
         kl = jax.lax.stop_gradient(jnp.mean((jnp.exp(log_ratio) - 1) - log_ratio))
@@ -356,7 +376,8 @@ class PPOFunctions:
     def value_loss(self, params: Any, states: jax.Array, batch: dict) -> jax.Array:
         """Scaled mean squared error to the returns, the prediction optionally clipped around the stored values."""
         cfg = self.cfg
-        predicted = self.value.act(self.model_inputs(states), role="value", params=params)[0]
+        predicted = self.value.act({**self.model_inputs(states), **self.role_inputs("value", batch)}, role="value",
+                                   params=params)[0]
         if cfg.clip_predicted_values:
             old = batch["values"]
             predicted = old + jnp.clip(predicted - old, -cfg.value_clip, cfg.value_clip)

@@ -66,15 +66,20 @@ class PPO(PPOSchedule, Agent):
             inputs = self._model_inputs(self._state_preprocessor(states))
             if timestep < self._random_timesteps:
                 actions = self.policy.random_act(inputs, role="policy")[0]
-                _, log_prob, outputs = self.policy.act({**inputs, "taken_actions": actions}, role="policy")
+                _, log_prob, outputs = self.policy.act({**self._role_inputs(inputs, "policy"), "taken_actions": actions},
+                                                       role="policy")
             else:
-                actions, log_prob, outputs = self.policy.act(inputs, role="policy")
+                actions, log_prob, outputs = self.policy.act(self._role_inputs(inputs, "policy"), role="policy")
             self._current_values = self._values(inputs) if self.training and self.value is not None else None
         self._current_log_prob = log_prob
         return actions, log_prob, outputs
 
+    def _role_inputs(self, inputs: dict, role: str) -> dict:
+        """The inputs of one ``role`` model call (the RNN variants, ``skrl.torch.rnn``, add its recurrent states)."""
+        return inputs
+
     def _values(self, inputs: dict) -> torch.Tensor:
-        values, _, _ = self.value.act(inputs, role="value")
+        values, _, _ = self.value.act(self._role_inputs(inputs, "value"), role="value")
         return self._value_preprocessor(values, inverse=True)
 
     def _ppo_values_of(self, states: torch.Tensor) -> torch.Tensor:
@@ -114,7 +119,8 @@ class PPO(PPOSchedule, Agent):
         with self._autocast():
             states = self._state_preprocessor(states, train=not epoch)
             inputs = self._model_inputs(states)
-            _, log_prob, outputs = self.policy.act({**inputs, "taken_actions": actions}, role="policy")
+            _, log_prob, outputs = self.policy.act({**self._role_inputs(inputs, "policy"), "taken_actions": actions},
+                                                   role="policy")
             log_ratio = log_prob - old_log_prob
             with torch.no_grad():
                 kl = ((torch.exp(log_ratio) - 1) - log_ratio).mean()
@@ -125,7 +131,7 @@ class PPO(PPOSchedule, Agent):
             entropy_loss = -cfg.entropy_loss_scale * self.policy.get_entropy(role="policy").mean() \
                 if cfg.entropy_loss_scale else self._zero
             policy_loss = self._policy_loss(log_prob, log_ratio, advantages)
-            predicted_values, _, _ = self.value.act(inputs, role="value")
+            predicted_values, _, _ = self.value.act(self._role_inputs(inputs, "value"), role="value")
             if cfg.clip_predicted_values:
                 predicted_values = old_values + torch.clip(predicted_values - old_values, -cfg.value_clip, cfg.value_clip)
             value_loss = cfg.value_loss_scale * F.mse_loss(returns, predicted_values)
