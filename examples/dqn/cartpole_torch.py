@@ -1,0 +1,54 @@
+"""DQN on CartPole-v1 with PyTorch
+
+Four vectorised CartPole environments, a Q-network and its target (128x128 ReLU MLPs from the model instantiators,
+one output per action), epsilon-greedy exploration decaying from 1 to 0.01 over the first 2,500 steps, two gradient
+steps per env step and a soft (Polyak) target update. The default budget is 25,000 steps x 4 environments = 100,000
+transitions; in our runs the final greedy policy scored the maximum of 500 with PyTorch and about 210 with JAX,
+whose training return had peaked near 480: DQN's policy can oscillate on CartPole (DDQN is steadier).
+"""
+
+import argparse
+
+import gymnasium
+
+from skrl.agents.torch.dqn import DQN
+from skrl.envs.wrappers.torch import wrap_env
+from skrl.memories.torch import RandomMemory
+from skrl.trainers.torch import SequentialTrainer
+from skrl.utils import set_seed
+from skrl.utils.model_instantiators.torch import deterministic_model
+
+parser = argparse.ArgumentParser(description="DQN on CartPole-v1 with PyTorch")
+parser.add_argument("--timesteps", type=int, default=25_000, help="env steps per environment")
+parser.add_argument("--seed", type=int, default=42)
+args = parser.parse_args()
+
+set_seed(args.seed)
+env = gymnasium.make_vec("CartPole-v1", num_envs=4, vectorization_mode="sync")
+env.reset(seed=args.seed)
+env = wrap_env(env, wrapper="gymnasium")
+
+network = [{"name": "net", "input": "STATES", "layers": [128, 128], "activations": "relu"}]
+spaces = (env.observation_space, env.action_space, env.device)
+models = {
+    "q_network": deterministic_model(*spaces, network=network, output="ACTIONS"),
+    "target_q_network": deterministic_model(*spaces, network=network, output="ACTIONS"),
+}
+
+cfg = {
+    "batch_size": 128,
+    "learning_starts": 100,
+    "learning_rate": 5e-4,
+    "gradient_steps": 2,
+    "target_update_interval": 1,
+    "polyak": 0.01,
+    "exploration": {"initial_epsilon": 1.0, "final_epsilon": 0.01, "timesteps": 2_500},
+    "experiment": {"directory": "runs/dqn_cartpole_torch"},
+}
+memory = RandomMemory(memory_size=50_000, num_envs=env.num_envs, device=env.device)
+agent = DQN(models=models, memory=memory, cfg=cfg, observation_space=env.observation_space,
+            action_space=env.action_space, device=env.device)
+
+trainer = SequentialTrainer(env=env, agents=agent, cfg={"timesteps": args.timesteps, "headless": True})
+trainer.train()
+print(f"run directory: {agent.experiment_dir}")

