@@ -19,16 +19,16 @@ HIDDEN = 8
 
 # ---- torch -------------------------------------------------------------------------------------------------------
 
-def _torch_models():
+def _torch_models():  # noqa: C901 (one class per model kind)
     import torch
     import torch.nn as nn
 
     from skrl.models.torch import CategoricalMixin, DeterministicMixin, GaussianMixin, Model
 
     class Recurrent:
-        def _setup(self, num_envs, sequence_length, hidden, outputs):
+        def _setup(self, num_envs, sequence_length, hidden, outputs, features=None):
             self.num_envs, self.sequence_length, self.hidden = num_envs, sequence_length, hidden
-            self.gru = nn.GRU(self.num_observations, hidden, num_layers=1, batch_first=True)
+            self.gru = nn.GRU(features or self.num_observations, hidden, num_layers=1, batch_first=True)
             self.head = nn.Sequential(nn.Linear(hidden, 16), nn.Tanh(), nn.Linear(16, outputs))
 
         def get_specification(self):
@@ -82,12 +82,35 @@ def _torch_models():
         def compute(self, inputs, role):
             return self._recurrent(inputs)
 
+    class DeterministicPolicy(DeterministicMixin, Recurrent, Model):
+        def __init__(self, observation_space, action_space, device=None, num_envs=1, sequence_length=1, hidden=HIDDEN):
+            Model.__init__(self, observation_space, action_space, device)
+            DeterministicMixin.__init__(self, clip_actions=False)
+            self._setup(num_envs, sequence_length, hidden, self.num_actions)
+
+        def compute(self, inputs, role):
+            output, outputs = self._recurrent(inputs)
+            return torch.tanh(output), outputs
+
+    class Critic(DeterministicMixin, Recurrent, Model):
+        """Q(states, taken_actions), fed the policy's states (skrl-api-agents.md section 10)."""
+
+        def __init__(self, observation_space, action_space, device=None, num_envs=1, sequence_length=1, hidden=HIDDEN):
+            Model.__init__(self, observation_space, action_space, device)
+            DeterministicMixin.__init__(self, clip_actions=False)
+            self._setup(num_envs, sequence_length, hidden, 1, self.num_observations + self.num_actions)
+
+        def compute(self, inputs, role):
+            states = torch.cat([inputs["states"], inputs["taken_actions"]], dim=-1)
+            return self._recurrent({**inputs, "states": states})
+
+    _torch_models.off_policy = DeterministicPolicy, Critic
     return GaussianPolicy, CategoricalPolicy, Value
 
 
 # ---- JAX ---------------------------------------------------------------------------------------------------------
 
-def _jax_models():
+def _jax_models():  # noqa: C901 (one class per model kind)
     import flax.linen as nn
     import jax.numpy as jnp
 
@@ -174,7 +197,68 @@ def _jax_models():
         def __call__(self, inputs, role):
             return self._recurrent(inputs, 1)
 
+    class DeterministicPolicy(DeterministicMixin, Recurrent, Model):
+        num_envs: int = 1
+        sequence_length: int = 1
+        hidden: int = HIDDEN
+
+        def __init__(self, observation_space, action_space, device=None, num_envs=1, sequence_length=1, hidden=HIDDEN,
+                     **kwargs):
+            init(self, observation_space, action_space, device, num_envs, sequence_length, hidden, kwargs)
+            DeterministicMixin.__init__(self, clip_actions=False)
+
+        @nn.compact
+        def __call__(self, inputs, role):
+            output, outputs = self._recurrent(inputs, self.num_actions)
+            return nn.tanh(output), outputs
+
+    class Critic(DeterministicMixin, Recurrent, Model):
+        """Q(states, taken_actions), fed the policy's states (skrl-api-agents.md section 10)."""
+
+        num_envs: int = 1
+        sequence_length: int = 1
+        hidden: int = HIDDEN
+
+        def __init__(self, observation_space, action_space, device=None, num_envs=1, sequence_length=1, hidden=HIDDEN,
+                     **kwargs):
+            init(self, observation_space, action_space, device, num_envs, sequence_length, hidden, kwargs)
+            DeterministicMixin.__init__(self, clip_actions=False)
+
+        @nn.compact
+        def __call__(self, inputs, role):
+            actions = inputs.get("taken_actions")
+            if actions is None:  # parameter initialisation
+                actions = jnp.zeros((inputs["states"].shape[0], self.num_actions))
+            states = jnp.concatenate([inputs["states"], actions], axis=-1)
+            return self._recurrent({**inputs, "states": states}, 1)
+
+    _jax_models.off_policy = DeterministicPolicy, Critic
     return GaussianPolicy, CategoricalPolicy, Value
+
+
+#: the models of each off-policy RNN agent: role -> "gaussian", "actor" (deterministic) or "critic"
+OFF_POLICY_ROLES = {
+    "DDPG": {"policy": "actor", "target_policy": "actor", "critic": "critic", "target_critic": "critic"},
+    "TD3": {"policy": "actor", "target_policy": "actor", "critic_1": "critic", "critic_2": "critic",
+            "target_critic_1": "critic", "target_critic_2": "critic"},
+    "SAC": {"policy": "gaussian", "critic_1": "critic", "critic_2": "critic", "target_critic_1": "critic",
+            "target_critic_2": "critic"},
+}
+
+
+def gru_off_policy_models(backend: str, agent: str, env, sequence_length: int, hidden: int = HIDDEN) -> dict:
+    """GRU models of ``agent`` ("SAC", "TD3", "DDPG"): every critic has the policy's state size (it is fed the
+    policy's states)."""
+    build = _torch_models if backend == "torch" else _jax_models
+    gaussian = build()[0]
+    actor, critic = build.off_policy
+    kinds = {"gaussian": gaussian, "actor": actor, "critic": critic}
+    kwargs = {"num_envs": env.num_envs, "sequence_length": sequence_length, "hidden": hidden}
+    models = {}
+    for role, kind in OFF_POLICY_ROLES[agent].items():
+        models[role] = kinds[kind](env.observation_space, env.action_space, env.device, **kwargs)
+        models[role].init_state_dict(role)
+    return models
 
 
 def gru_models(backend: str, env, sequence_length: int, hidden: int = HIDDEN) -> dict:
@@ -251,5 +335,27 @@ class CueEnv(gymnasium.vector.VectorEnv):
         return self._observations(), rewards, terminated, np.zeros(self.num_envs, bool), {}
 
 
-def wrapped_cue_env(backend: str, num_envs: int = 16, seed: int = 0):
-    return module("envs.wrappers", backend).wrap_env(CueEnv(num_envs, seed), wrapper="gymnasium", verbose=False)
+class ContinuousCueEnv(CueEnv):
+    """``CueEnv`` with a Box(-1, 1, (1,)) action, rewarded ``cue * action`` at the query (the off-policy agents'
+    continuous actions): chance, and any feed-forward policy, get 0 per episode; a recurrent one can reach 1."""
+
+    def __init__(self, num_envs: int = 16, seed: int = 0):
+        super().__init__(num_envs, seed)
+        self.single_action_space = gymnasium.spaces.Box(-1, 1, (1,), dtype=np.float32)
+        self.action_space = gymnasium.vector.utils.batch_space(self.single_action_space, num_envs)
+
+    def step(self, actions):
+        actions = np.clip(np.asarray(actions, np.float32).reshape(-1), -1, 1)
+        query = self._t == self.LENGTH - 1
+        rewards = actions * self._cue if query else np.zeros(self.num_envs, np.float32)
+        terminated = np.full(self.num_envs, query)
+        if query:
+            self._new_episodes()
+        else:
+            self._t += 1
+        return self._observations(), rewards, terminated, np.zeros(self.num_envs, bool), {}
+
+
+def wrapped_cue_env(backend: str, num_envs: int = 16, seed: int = 0, continuous: bool = False):
+    env = (ContinuousCueEnv if continuous else CueEnv)(num_envs, seed)
+    return module("envs.wrappers", backend).wrap_env(env, wrapper="gymnasium", verbose=False)

@@ -123,6 +123,10 @@ class DDPGSchedule(OffPolicySchedule):
             self._track_noise(noise_statistics)
         return actions, None, outputs
 
+    def _policy_outputs(self, states: Any) -> dict:
+        """The outputs of one noise-free policy call (the RNN variants' states during ``random_timesteps``)."""
+        return self._deterministic_act(states, None)[1]
+
     def _noises(self) -> dict[str, Any]:
         return {"exploration": self._exploration_noise, "smoothing": self._smooth_noise}
 

@@ -332,9 +332,18 @@ class OffPolicySchedule:
             return
         if self._rewards_shaper is not None:
             rewards = self._rewards_shaper(rewards, timestep, timesteps)
+        extra = self._transition_samples()
         for memory in [self.memory, *self.secondary_memories]:
             memory.add_samples(states=states, actions=actions, rewards=rewards, next_states=next_states,
-                               terminated=terminated, truncated=truncated)
+                               terminated=terminated, truncated=truncated, **extra)
+
+    def _transition_samples(self) -> dict:
+        """More samples of each stored transition, by memory name (the RNN variants' states); none here."""
+        return {}
+
+    def _act_inputs(self) -> dict:
+        """More inputs of the policy's rollout calls (the RNN variants' states); none here."""
+        return {}
 
     def _should_update(self, timestep: int) -> bool:
         return timestep >= self._off.learning_starts

@@ -1,5 +1,7 @@
-"""Recurrent (RNN) variants of the on-policy agents, backend-free: which states exist, where they are stored and
-which model gets which (skrl-api-agents.md section 10).
+"""Recurrent (RNN) variants of the agents, backend-free: which states exist, where they are stored and which model
+gets which (skrl-api-agents.md section 10). ``RecurrentAgentMixin``: PPO, A2C, RPO and TRPO (with
+``RecurrentTRPOMixin``); ``RecurrentOffPolicyMixin``: SAC, TD3 and DDPG (only the policy has states there; the
+update feeds them to every model, see its docstring).
 
 A recurrent model says so in its specification: ``model.get_specification()`` returns
 ``{"rnn": {"sequence_length": L, "sizes": [(num_layers, num_envs, hidden), ...]}}``, one tuple per state (an LSTM
@@ -23,7 +25,7 @@ from skrl._logging import logger
 from skrl.common.errors import InvalidConfigValueError
 from skrl.common.memory_core import split_bounds
 
-__all__ = ["RNNLayout", "RecurrentAgentMixin", "rnn_specification"]
+__all__ = ["RNNLayout", "RecurrentAgentMixin", "RecurrentOffPolicyMixin", "RecurrentTRPOMixin", "rnn_specification"]
 
 #: the roles of the on-policy agents' models, in the order their states are stored and sampled
 ROLES = ("policy", "value")
@@ -136,16 +138,20 @@ class RNNLayout:
 
     # ---- checks -------------------------------------------------------------------------------------------------
 
-    def check_memory(self, memory_size: int, num_envs: int, mini_batches: int) -> None:
-        """Each mini-batch must hold whole sequences (a model reshapes its rows to ``(-1, L)``); sequences should
-        not straddle two envs' rows (``memory_size`` a multiple of ``L``)."""
-        length = self.sequence_length
+    def check_num_envs(self, num_envs: int) -> None:
+        """Every state's ``num_envs`` must be the memory's."""
         for role in ROLES:
             for size in self.sizes[role]:
                 if size[1] != num_envs:
                     raise InvalidConfigValueError(
                         f"Invalid RNN state size of the {role} model: the memory has {num_envs} environments but the "
                         f"specification's size is {size} (num_layers, num_envs, hidden_size)")
+
+    def check_memory(self, memory_size: int, num_envs: int, mini_batches: int) -> None:
+        """Each mini-batch must hold whole sequences (a model reshapes its rows to ``(-1, L)``); sequences should
+        not straddle two envs' rows (``memory_size`` a multiple of ``L``)."""
+        length = self.sequence_length
+        self.check_num_envs(num_envs)
         if length == 1:
             return
         if memory_size % length:
@@ -213,6 +219,127 @@ class RecurrentAgentMixin:
         if self._rnn is not None:
             samples.update(self._rnn_stored_samples())
         super()._ppo_store(**samples)
+
+    # backend hooks ------------------------------------------------------------------------------------------------
+
+    def _rnn_zeros(self, size: tuple) -> Any:
+        raise NotImplementedError
+
+    def _rnn_next_states(self, final: dict, terminated: Any, truncated: Any) -> dict:
+        raise NotImplementedError
+
+    def _rnn_stored_samples(self) -> dict:
+        raise NotImplementedError
+
+
+class RecurrentTRPOMixin:
+    """TRPO's update with recurrent models (before the backend's ``RecurrentMixin`` and TRPO in the bases): the
+    policy step gets the whole rollout, the value steps ``mini_batches`` contiguous parts of it, ordered by env in
+    sequences of ``L`` steps (``sample_all(..., sequence_length=L)``); each step's model calls (the surrogate and KL
+    ones too) get the stored states of their role and ``terminated | truncated``. The backend supplies
+    ``_rnn_swap(state)`` (rows ``(rows, num_layers, hidden)`` to ``(num_layers, rows, hidden)``)."""
+
+    def _rnn_names(self, names: Sequence[str]) -> list:
+        return [*names, "terminated", "truncated", *self._rnn.memory_names]
+
+    def _trpo_policy_batch(self) -> list:
+        if self._rnn is None:
+            return super()._trpo_policy_batch()
+        return self.memory.sample_all(self._rnn_names(self._policy_tensors), sequence_length=self._rnn.sequence_length)[0]
+
+    def _value_minibatches(self) -> list:
+        if self._rnn is None:
+            return super()._value_minibatches()
+        parts = max(1, min(self._mini_batches, len(self.memory)))
+        return self.memory.sample_all(self._rnn_names(self._value_tensors), mini_batches=parts,
+                                      sequence_length=self._rnn.sequence_length)
+
+    def _trpo_inputs(self, extra: Any, role: str) -> tuple:
+        if self._rnn is None:
+            return super()._trpo_inputs(extra, role)
+        terminated, truncated, *states = extra
+        return (self._rnn.update_inputs([self._rnn_swap(state) for state in states], terminated | truncated)[role],)
+
+    def _rnn_swap(self, state: Any) -> Any:
+        raise NotImplementedError
+
+
+class RecurrentOffPolicyMixin:
+    """Turns an off-policy actor-critic agent (SAC, TD3, DDPG, with their ``OffPolicySchedule``) into its RNN variant
+    (skrl-api-agents.md section 10). Put before the agent class; the backend's mixin subclasses this one.
+
+    Only the policy has states (``RNNLayout.from_models(policy, None)``): ``act`` feeds the policy its states
+    (``_act_inputs()``, a backend hook the agents merge into the policy's inputs) and keeps those it returns; each
+    transition stores the step's initial states (``rnn_policy_{i}``); finished envs' states are zeroed. In the update
+    the batches are ``batch_size`` sequences of ``L`` steps (``memory.sample(..., sequence_length=L)``) and the
+    stored states of the same rows (``sample_by_index(..., get_sampling_indexes())``); the policy's states and
+    ``terminated | truncated`` go to the policy, the target policy, every critic and every target critic. During
+    ``random_timesteps`` the policy still runs (its actions are dropped) so that its states follow the episode.
+    Without a recurrent policy (``_rnn is None``) every method is the agent's own.
+
+    The backend supplies ``_rnn_zeros(size)``, ``_rnn_next_states(final, terminated, truncated)`` and
+    ``_rnn_stored_samples()`` (as for ``RecurrentAgentMixin``).
+    """
+
+    _rnn: Optional[RNNLayout] = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._rnn = RNNLayout.from_models(self.policy, None)
+        self._rnn_initial_states: dict[str, list] = {role: [] for role in ROLES}
+        if self._rnn is not None:
+            self._rnn_initial_states["policy"] = [self._rnn_zeros(size) for size in self._rnn.sizes["policy"]]
+        self._rnn_final_states: dict[str, list] = {role: list(states) for role, states in self._rnn_initial_states.items()}
+
+    @property
+    def _rnn_sequence_length(self) -> int:
+        return 1 if self._rnn is None else self._rnn.sequence_length
+
+    def init(self, trainer_cfg: Any = None) -> None:
+        super().init(trainer_cfg=trainer_cfg)
+        if self._rnn is None or self.memory is None:
+            return
+        self._rnn.check_num_envs(self.memory.num_envs)
+        for name, size in self._rnn.memory_tensors():
+            self.memory.create_tensor(name=name, size=size, dtype=self._float_dtype, keep_dimensions=True)
+
+    def _act_inputs(self) -> dict:
+        if self._rnn is None:
+            return super()._act_inputs()
+        return {"rnn": self._rnn_initial_states["policy"]}
+
+    def act(self, states: Any, timestep: int, timesteps: int) -> Any:
+        """The agent's ``act`` with the policy's states; keeps the states the policy returns."""
+        if self._rnn is None:
+            return super().act(states, timestep, timesteps)
+        if timestep < self._off.random_timesteps:  # random actions, but the policy's states follow the episode
+            outputs = self._policy_outputs(states)
+            self._rnn_final_states["policy"] = self._rnn.returned_states(outputs, "policy")
+            return self._random_actions(states)
+        actions, log_prob, outputs = super().act(states, timestep, timesteps)
+        self._rnn_final_states["policy"] = self._rnn.returned_states(outputs, "policy")
+        return actions, log_prob, outputs
+
+    def _transition_samples(self) -> dict:
+        if self._rnn is None:
+            return super()._transition_samples()
+        return self._rnn_stored_samples()
+
+    def record_transition(self, states: Any, actions: Any, rewards: Any, next_states: Any, terminated: Any,
+                          truncated: Any, infos: Any, timestep: int, timesteps: int) -> None:
+        """The agent's transition (with the step's initial states), then the next initial states: the final ones,
+        zeroed for the envs whose episode ended (in training and in evaluation)."""
+        super().record_transition(states, actions, rewards, next_states, terminated, truncated, infos, timestep,
+                                  timesteps)
+        if self._rnn is not None:
+            self._rnn_initial_states = self._rnn_next_states(self._rnn_final_states, terminated, truncated)
+
+    def _rnn_sample(self, batch_size: int) -> tuple[list, list]:
+        """``(data, states)``: ``batch_size`` sequences of ``L`` steps of the replay tensors, and the stored policy
+        states of the same rows, ``(rows, num_layers, hidden)`` each."""
+        data = self.memory.sample(self._tensors_names, batch_size, sequence_length=self._rnn.sequence_length)[0]
+        states = self.memory.sample_by_index(self._rnn.memory_names, indexes=self.memory.get_sampling_indexes())[0]
+        return data, states
 
     # backend hooks ------------------------------------------------------------------------------------------------
 

@@ -83,6 +83,10 @@ class SACSchedule(OffPolicySchedule):
             return self._random_actions(states)
         return self._stochastic_act(states)
 
+    def _policy_outputs(self, states: Any) -> dict:
+        """The outputs of one policy call (the RNN variants' states during ``random_timesteps``)."""
+        return self._stochastic_act(states)[2]
+
     # ---- hooks (backend) ----------------------------------------------------------------------------------------
 
     def _stochastic_act(self, states: Any) -> tuple:

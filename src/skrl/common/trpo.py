@@ -110,22 +110,33 @@ class TRPOSchedule(PPOSchedule):
 
     def _update(self, timestep: int, timesteps: int) -> None:
         self._ppo_compute_advantages()
-        states, actions, log_prob, advantages = self.memory.sample_all(list(self._policy_tensors))[0]
+        batch = self._trpo_policy_batch()
+        states, actions, log_prob, advantages = batch[:4]
         states = self._state_preprocessor(states, train=True)
-        policy = self._trpo_policy_step(states, actions, log_prob, advantages)
+        policy = self._trpo_policy_step(states, actions, log_prob, advantages, *self._trpo_inputs(batch[4:], "policy"))
         value_losses = []
         for epoch in range(self._learning_epochs):
-            for states, returns in self._value_minibatches():
+            for batch in self._value_minibatches():
+                states, returns = batch[:2]
                 states = self._state_preprocessor(states, train=not epoch)
-                value_losses.append(self._trpo_value_step(states, returns))
+                value_losses.append(self._trpo_value_step(states, returns, *self._trpo_inputs(batch[2:], "value")))
             self._ppo_step_scheduler(timestep, [])
         self._track_trpo(policy, value_losses)
+
+    def _trpo_policy_batch(self) -> list:
+        """The whole rollout's states, actions, log-probabilities and advantages (the RNN variant adds more)."""
+        return self.memory.sample_all(list(self._policy_tensors))[0]
 
     def _value_minibatches(self) -> list:
         """A fresh random split of the rollout into ``mini_batches`` (none empty) of states and returns."""
         size = len(self.memory)
         parts = max(1, min(self._mini_batches, size))
         return self.memory.sample_by_index(list(self._value_tensors), self._ppo_permutation(size), mini_batches=parts)
+
+    def _trpo_inputs(self, extra: Any, role: str) -> tuple:
+        """More arguments of the policy or value step from a batch's extra entries: none here (the RNN variant
+        gives one, the model calls' extra inputs)."""
+        return ()
 
     def _track_trpo(self, policy: Mapping[str, Any], value_losses: list) -> None:
         if not self._tracking_enabled:

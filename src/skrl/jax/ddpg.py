@@ -50,9 +50,10 @@ class _DeterministicActorCritic(JaxOffPolicy):
     def _act_function(self, noisy: bool) -> Callable:
         policy, scaler, noise, clip_actions = self.policy, self._scaler(), self._exploration_noise, self._clip_actions
 
-        def act(params: Any, statistics: Any, states: jax.Array, key: jax.Array, noise_state: Any, scale: Any) -> tuple:
-            actions, _, outputs = policy.act({"states": preprocess(scaler, statistics, states)[0]}, role="policy",
-                                             params=params)
+        def act(params: Any, statistics: Any, states: jax.Array, key: jax.Array, noise_state: Any, scale: Any,
+                extra: dict) -> tuple:
+            actions, _, outputs = policy.act({"states": preprocess(scaler, statistics, states)[0], **extra},
+                                             role="policy", params=params)
             outputs = {**(outputs or {}), "mean_actions": actions}
             if not noisy:
                 return key, actions, outputs, noise_state, None
@@ -70,7 +71,8 @@ class _DeterministicActorCritic(JaxOffPolicy):
             noise_state = self._exploration_noise.initial_state((int(np.shape(states)[0]), self._action_size))
         act = self._compiled(f"act_{noisy}", functools.partial(self._act_function, noisy))
         self._key, actions, outputs, noise_state, statistics = act(
-            self.policy.state_dict.params, self._statistics(), states, self._key, noise_state, scale or 0.0)
+            self.policy.state_dict.params, self._statistics(), states, self._key, noise_state, scale or 0.0,
+            self._act_inputs())
         if noisy:
             self._exploration_noise.commit_state(noise_state)
         actions, outputs = self._host_actions(actions, outputs)
@@ -78,8 +80,9 @@ class _DeterministicActorCritic(JaxOffPolicy):
 
     # ---- update -------------------------------------------------------------------------------------------------
 
-    def _smoothed_next_actions(self, params: Any, next_states: jax.Array, key: jax.Array, smooth_state: Any) -> tuple:
-        next_actions = self.target_policy.act({"states": next_states}, role="target_policy",
+    def _smoothed_next_actions(self, params: Any, next_states: jax.Array, key: jax.Array, smooth_state: Any,
+                               extra: dict) -> tuple:
+        next_actions = self.target_policy.act({"states": next_states, **extra}, role="target_policy",
                                               params=params["target_policy"])[0]
         if self._smooth_noise is None:
             return next_actions, key, smooth_state
@@ -88,7 +91,7 @@ class _DeterministicActorCritic(JaxOffPolicy):
         clip = self._off.smooth_regularization_clip
         return self._clip_actions(next_actions + jnp.clip(sample, -clip, clip)), key, smooth_state
 
-    def _policy_update(self, states: jax.Array, lr: Any) -> Callable:
+    def _policy_update(self, states: jax.Array, lr: Any, extra: dict) -> Callable:
         """The delayed branch: a policy step on ``-Q1(s, mu(s))``, then every target blended."""
         models, cfg, critic = self.models, self._off, self.critic_roles[0]
 
@@ -96,8 +99,8 @@ class _DeterministicActorCritic(JaxOffPolicy):
             params, optimizers = dict(operand[0]), dict(operand[1])
 
             def loss_fn(policy_params: Any) -> jax.Array:
-                actions = models["policy"].act({"states": states}, role="policy", params=policy_params)[0]
-                return -critic_values(models, (critic,), params, states, actions)[0].mean()
+                actions = models["policy"].act({"states": states, **extra}, role="policy", params=policy_params)[0]
+                return -critic_values(models, (critic,), params, states, actions, extra)[0].mean()
 
             loss, grad = jax.value_and_grad(loss_fn)(params["policy"])
             params["policy"], optimizers["policy_optimizer"] = apply_gradients(
@@ -110,19 +113,20 @@ class _DeterministicActorCritic(JaxOffPolicy):
 
     def _step(self, carry: dict, xs: tuple) -> tuple:
         batch, (lrs, update_policy) = xs
-        states, actions, rewards, next_states, terminated, truncated = batch
+        (states, actions, rewards, next_states, terminated, truncated), extra = self._batch_inputs(batch)
         params, optimizers, scaler = dict(carry["params"]), dict(carry["optimizers"]), self._scaler()
         states, statistics = preprocess(scaler, carry["statistics"], states, train=True)
         next_states, statistics = preprocess(scaler, statistics, next_states, train=True)
-        next_actions, key, smooth_state = self._smoothed_next_actions(params, next_states, carry["key"], carry["smooth"])
+        next_actions, key, smooth_state = self._smoothed_next_actions(params, next_states, carry["key"], carry["smooth"],
+                                                                   extra)
         next_values = functools.reduce(jnp.minimum, critic_values(self.models, self.target_critic_roles, params,
-                                                                  next_states, next_actions))
+                                                                  next_states, next_actions, extra))
         targets = jax.lax.stop_gradient(td_target(jnp, rewards, terminated, truncated, self._off.discount_factor,
                                                   next_values))
         losses, values = update_critics(self.models, self.critic_roles, self._critic_optimizer_names(), params,
-                                        optimizers, (states, actions), targets, lrs["critic"], self._axis_name)
+                                        optimizers, (states, actions), targets, lrs["critic"], self._axis_name, extra)
         params, optimizers, policy_loss = jax.lax.cond(
-            update_policy, self._policy_update(states, lrs["policy"]),
+            update_policy, self._policy_update(states, lrs["policy"], extra),
             lambda operand: (*operand, jnp.zeros((), jnp.float32)), (params, optimizers))
         results = {"critic_loss": sum(losses), "policy_loss": policy_loss, **value_statistics("target", targets)}
         for i, value in enumerate(values):

@@ -49,15 +49,16 @@ def apply_gradients(optimizer: Any, grads: Any, params: Any, lr: Optional[jax.Ar
 
 
 def critic_values(models: Mapping[str, Any], roles: Sequence[str], params: Mapping[str, Any], states: jax.Array,
-                  actions: jax.Array) -> list[jax.Array]:
-    """Each critic's value of ``(states, actions)`` with the given parameters."""
-    return [models[role].act({"states": states, "taken_actions": actions}, role=role, params=params[role])[0]
-            for role in roles]
+                  actions: jax.Array, extra: Optional[Mapping[str, Any]] = None) -> list[jax.Array]:
+    """Each critic's value of ``(states, actions)`` with the given parameters (``extra``: more inputs, such as the
+    RNN variants' states)."""
+    inputs = {"states": states, "taken_actions": actions, **(extra or {})}
+    return [models[role].act(inputs, role=role, params=params[role])[0] for role in roles]
 
 
 def update_critics(models: Mapping[str, Any], roles: Sequence[str], optimizer_names: Sequence[str], params: dict,
                    optimizers: dict, batch: tuple, targets: jax.Array, lr: Optional[jax.Array],
-                   axis_name: Optional[str] = None) -> tuple[list, list]:
+                   axis_name: Optional[str] = None, extra: Optional[Mapping[str, Any]] = None) -> tuple[list, list]:
     """Regress every critic on ``targets``, each with its own gradient and optimizer (``params`` and ``optimizers``
     are updated in place); returns the losses and the predicted values. skrl 1.4.3 JAX stepped every critic with
     the last critic's gradient. ``axis_name``: see ``apply_gradients``."""
@@ -65,7 +66,7 @@ def update_critics(models: Mapping[str, Any], roles: Sequence[str], optimizer_na
     losses, values = [], []
     for role, name in zip(roles, optimizer_names):
         def loss_fn(p: Any, role: str = role) -> tuple:
-            value = critic_values(models, (role,), {role: p}, states, actions)[0]
+            value = critic_values(models, (role,), {role: p}, states, actions, extra)[0]
             return mse(value, targets), value
 
         (loss, value), grad = jax.value_and_grad(loss_fn, has_aux=True)(params[role])
@@ -184,6 +185,11 @@ class JaxOffPolicy:
     def _sample_batches(self, steps: int) -> tuple:
         """One batch of the replay tensors per gradient step (arrays of the memory's backend)."""
         return tuple(tuple(self.memory.sample(self._tensors_names, self._off.batch_size)[0]) for _ in range(steps))
+
+    def _batch_inputs(self, batch: Sequence[Any]) -> tuple[tuple, dict]:
+        """``(replay arrays, more inputs of every model call)`` of one sampled batch (traced; the RNN variants add
+        the sampled states and dones)."""
+        return tuple(batch), {}
 
     def _params(self, roles: Sequence[str]) -> dict[str, Any]:
         return {role: self.models[role].state_dict.params for role in roles}

@@ -24,13 +24,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from skrl.common.rnn import ROLES, RecurrentAgentMixin, RNNLayout
+from skrl.common.rnn import ROLES, RecurrentAgentMixin, RecurrentTRPOMixin, RNNLayout
 from skrl.jax.a2c import A2C, A2CFunctions
 from skrl.jax.ppo import PPO
 from skrl.jax.ppo_functions import PPOFunctions, preprocess
 from skrl.jax.rpo import RPO
+from skrl.jax.trpo import TRPO
 
-__all__ = ["A2C_RNN", "PPO_RNN", "RPO_RNN", "RecurrentFunctions", "RecurrentMixin"]
+__all__ = ["A2C_RNN", "PPO_RNN", "RPO_RNN", "RecurrentFunctions", "RecurrentMixin", "RecurrentStates", "TRPO_RNN"]
 
 #: rollout entry (``_rollout_arrays``) with the value model's states after the last step, for the last values
 LAST_VALUE_STATES = "rnn_last_value"
@@ -119,7 +120,18 @@ def _next_states(final: dict, terminated: Any, truncated: Any) -> dict:
     return jax.tree_util.tree_map(lambda state: jnp.where(keep, state, jnp.zeros_like(state)), final)
 
 
-class RecurrentMixin(RecurrentAgentMixin):
+class RecurrentStates:
+    """The JAX arrays of the recurrent states (``_rnn_zeros``, ``_rnn_next_states``: backend hooks of
+    ``RecurrentAgentMixin`` and ``RecurrentOffPolicyMixin``); the states stay on the device."""
+
+    def _rnn_zeros(self, size: tuple) -> jax.Array:
+        return jax.device_put(np.zeros(size, dtype=np.float32), self.device)
+
+    def _rnn_next_states(self, final: dict, terminated: Any, truncated: Any) -> dict:
+        return _next_states(final, terminated, truncated)
+
+
+class RecurrentMixin(RecurrentStates, RecurrentAgentMixin):
     """Turns a JAX agent of the PPO family into its RNN variant (see the module docstring)."""
 
     _rnn_stored: Optional[dict] = None  # the last act's initial states as memory rows
@@ -131,12 +143,6 @@ class RecurrentMixin(RecurrentAgentMixin):
         return self._jitted["functions"]
 
     # ---- states --------------------------------------------------------------------------------------------------
-
-    def _rnn_zeros(self, size: tuple) -> jax.Array:
-        return jax.device_put(np.zeros(size, dtype=np.float32), self.device)
-
-    def _rnn_next_states(self, final: dict, terminated: Any, truncated: Any) -> dict:
-        return _next_states(final, terminated, truncated)
 
     def _rnn_stored_samples(self) -> dict:
         return self._rnn_stored
@@ -208,3 +214,15 @@ class RPO_RNN(RecurrentMixin, RPO):
     (``RPO_DEFAULT_CONFIG``), checkpoints and tags."""
 
     functions_class = RecurrentPPOFunctions
+
+
+class TRPO_RNN(RecurrentTRPOMixin, RecurrentMixin, TRPO):
+    """TRPO with recurrent policy and/or value models (JAX), as ``PPO_RNN`` is PPO's: TRPO's constructor, config
+    (``TRPO_DEFAULT_CONFIG``), checkpoints and tags. The jitted policy step (surrogate, KL and line search) gets the
+    whole rollout in sequences of ``L`` steps with the stored policy states and dones; the jitted value steps get
+    contiguous mini-batches of those sequences with the value's states."""
+
+    functions_class = RecurrentPPOFunctions
+
+    def _rnn_swap(self, state: Any) -> jax.Array:
+        return jnp.swapaxes(jnp.asarray(state), 0, 1)

@@ -63,9 +63,9 @@ class SAC(JaxOffPolicy, SACSchedule, Agent):
     def _act_function(self) -> Callable:
         policy, scaler = self.policy, self._scaler()
 
-        def act(params: Any, statistics: Any, states: jax.Array, key: jax.Array) -> tuple:
+        def act(params: Any, statistics: Any, states: jax.Array, key: jax.Array, extra: dict) -> tuple:
             key, subkey = jax.random.split(key)
-            inputs = {"states": preprocess(scaler, statistics, states)[0], "key": subkey}
+            inputs = {"states": preprocess(scaler, statistics, states)[0], "key": subkey, **extra}
             actions, _, outputs = policy.act(inputs, role="policy", params=params)
             return key, actions, outputs
 
@@ -73,36 +73,40 @@ class SAC(JaxOffPolicy, SACSchedule, Agent):
 
     def _stochastic_act(self, states: Any) -> tuple:
         act = self._compiled("act", self._act_function)
-        self._key, actions, outputs = act(self.policy.state_dict.params, self._statistics(), states, self._key)
+        self._key, actions, outputs = act(self.policy.state_dict.params, self._statistics(), states, self._key,
+                                          self._act_inputs())
         actions, outputs = self._host_actions(actions, outputs)
         return actions, None, outputs
 
     def _alpha(self, entropy: Any) -> Any:
         return jnp.exp(entropy["params"]) if self._off.learn_entropy else self._off.initial_entropy_value
 
-    def _min_value(self, roles: tuple, params: Mapping[str, Any], states: jax.Array, actions: jax.Array) -> jax.Array:
-        return jnp.minimum(*critic_values(self.models, roles, params, states, actions))
+    def _min_value(self, roles: tuple, params: Mapping[str, Any], states: jax.Array, actions: jax.Array,
+                   extra: Mapping[str, Any]) -> jax.Array:
+        return jnp.minimum(*critic_values(self.models, roles, params, states, actions, extra))
 
     def _step(self, carry: dict, xs: tuple) -> tuple:
         batch, lrs = xs
-        states, actions, rewards, next_states, terminated, truncated = batch
+        (states, actions, rewards, next_states, terminated, truncated), extra = self._batch_inputs(batch)
         params, optimizers, policy, scaler = dict(carry["params"]), dict(carry["optimizers"]), self.policy, self._scaler()
         key, next_key, policy_key = jax.random.split(carry["key"], 3)
         states, statistics = preprocess(scaler, carry["statistics"], states, train=True)
         next_states, statistics = preprocess(scaler, statistics, next_states, train=True)
         alpha = self._alpha(carry["entropy"])
-        next_actions, next_log_prob, _ = policy.act({"states": next_states, "key": next_key}, role="policy",
+        next_actions, next_log_prob, _ = policy.act({"states": next_states, "key": next_key, **extra}, role="policy",
                                                     params=params["policy"])
-        next_values = self._min_value(self.target_critic_roles, params, next_states, next_actions) - alpha * next_log_prob
+        next_values = (self._min_value(self.target_critic_roles, params, next_states, next_actions, extra)
+                       - alpha * next_log_prob)
         targets = jax.lax.stop_gradient(td_target(jnp, rewards, terminated, truncated, self._off.discount_factor,
                                                   next_values))
         losses, values = update_critics(self.models, self.critic_roles, self._critic_optimizer_names(), params,
-                                        optimizers, (states, actions), targets, lrs["critic"], self._axis_name)
+                                        optimizers, (states, actions), targets, lrs["critic"], self._axis_name, extra)
 
         def policy_loss_fn(policy_params: Any) -> tuple:
-            new_actions, log_prob, _ = policy.act({"states": states, "key": policy_key}, role="policy",
+            new_actions, log_prob, _ = policy.act({"states": states, "key": policy_key, **extra}, role="policy",
                                                   params=policy_params)
-            return (alpha * log_prob - self._min_value(self.critic_roles, params, states, new_actions)).mean(), log_prob
+            values = self._min_value(self.critic_roles, params, states, new_actions, extra)
+            return (alpha * log_prob - values).mean(), log_prob
 
         (policy_loss, log_prob), grad = jax.value_and_grad(policy_loss_fn, has_aux=True)(params["policy"])
         params["policy"], optimizers["policy_optimizer"] = apply_gradients(

@@ -81,23 +81,24 @@ class TRPO(TRPOSchedule, PPO):
             self._trpo_jitted[name] = distributed.jit(function, locality)
         return self._trpo_jitted[name]
 
-    def _trpo_policy_step(self, states: Any, actions: Any, log_prob: Any, advantages: Any) -> dict:
+    def _trpo_policy_step(self, states: Any, actions: Any, log_prob: Any, advantages: Any, extra: Any = None) -> dict:
+        """(``extra``: more inputs of every policy call, the RNN variant's states and dones.)"""
         self._key, key = jax.random.split(self._key)
         params = commit(self.policy.state_dict.params, self.device)
-        locality = ((False, True, True, True, True, True), (False, True))  # the rollout and key are each process's
+        locality = ((False, True, True, True, True, True, True), (False, True))  # the rollout and key: each process's
         params, results = self._trpo_function("policy", self._policy_update, locality)(
-            params, states, actions, log_prob, advantages, key)
+            params, states, actions, log_prob, advantages, key, extra or {})
         self.policy.state_dict = self.policy.state_dict.replace(params=params)
         return results
 
     def _policy_update(self, params: Any, states: jax.Array, actions: jax.Array, log_prob: jax.Array,
-                       advantages: jax.Array, key: jax.Array) -> tuple:
+                       advantages: jax.Array, key: jax.Array, extra: dict) -> tuple:
         """The whole trust-region step (pure): gradient, conjugate gradient, step size and line search."""
         cfg, axis_name = self._ppo, distributed.process_axis()
         start, unravel = ravel_pytree(params)
 
         def surrogate(flat: jax.Array) -> tuple:
-            inputs = {"states": states, "taken_actions": actions, "key": key}
+            inputs = {"states": states, "taken_actions": actions, "key": key, **extra}
             _, new_log_prob, outputs = self.policy.act(inputs, role="policy", params=unravel(flat))
             return jnp.mean(advantages * jnp.exp(new_log_prob - log_prob)), outputs
 
@@ -142,18 +143,19 @@ class TRPO(TRPOSchedule, PPO):
         _, _, flat, value = jax.lax.while_loop(keep_going, attempt, initial)
         return flat, value
 
-    def _trpo_value_step(self, states: Any, returns: Any) -> jax.Array:
+    def _trpo_value_step(self, states: Any, returns: Any, extra: Any = None) -> jax.Array:
         params, optimizer = commit((self.value.state_dict.params, self.value_optimizer), self.device)
-        locality = ((False, False, True, True, False), (False, False, True))
+        locality = ((False, False, True, True, False, True), (False, False, True))
         params, self.value_optimizer, loss = self._trpo_function("value", self._value_update, locality)(
-            params, optimizer, states, returns, jnp.float32(self._learning_rate))
+            params, optimizer, states, returns, jnp.float32(self._learning_rate), extra or {})
         self.value.state_dict = self.value.state_dict.replace(params=params)
         self.checkpoint_modules["value_optimizer"] = self.value_optimizer
         return loss
 
-    def _value_update(self, params: Any, optimizer: Any, states: jax.Array, returns: jax.Array, lr: jax.Array) -> tuple:
+    def _value_update(self, params: Any, optimizer: Any, states: jax.Array, returns: jax.Array, lr: jax.Array,
+                      extra: dict) -> tuple:
         def loss_fn(p: Any) -> jax.Array:
-            predicted = self.value.act({"states": states}, role="value", params=p)[0]
+            predicted = self.value.act({"states": states, **extra}, role="value", params=p)[0]
             return self._ppo.value_loss_scale * jnp.mean(jnp.square(returns - predicted))
 
         loss, grads = jax.value_and_grad(loss_fn)(params)

@@ -33,7 +33,8 @@ class _DeterministicActorCritic(TorchOffPolicy):
 
     def _deterministic_act(self, states: torch.Tensor, scale: Optional[float]) -> tuple:
         with torch.no_grad(), self._autocast():
-            actions, _, outputs = self.policy.act({"states": self._state_preprocessor(states)}, role="policy")
+            actions, _, outputs = self.policy.act({"states": self._state_preprocessor(states), **self._act_inputs()},
+                                                  role="policy")
             outputs = {**(outputs or {}), "mean_actions": actions}
             if scale is None:
                 return actions, outputs, None
@@ -41,12 +42,14 @@ class _DeterministicActorCritic(TorchOffPolicy):
             return self._clip_actions(actions + noises), outputs, (noises.max(), noises.min(), noises.mean())
 
     def _critic_values(self, roles: tuple, states: torch.Tensor, actions: torch.Tensor) -> list[torch.Tensor]:
-        return [self.models[role].act({"states": states, "taken_actions": actions}, role=role)[0] for role in roles]
+        inputs = {"states": states, "taken_actions": actions, **self._update_inputs}
+        return [self.models[role].act(inputs, role=role)[0] for role in roles]
 
     def _targets(self, rewards: torch.Tensor, next_states: torch.Tensor, terminated: torch.Tensor,
                  truncated: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
-            next_actions = self.target_policy.act({"states": next_states}, role="target_policy")[0]
+            next_actions = self.target_policy.act({"states": next_states, **self._update_inputs},
+                                                  role="target_policy")[0]
             if self._smooth_noise is not None:
                 clip = self._off.smooth_regularization_clip
                 noises = torch.clamp(self._smooth_noise.sample(next_actions.shape), min=-clip, max=clip)
@@ -70,7 +73,7 @@ class _DeterministicActorCritic(TorchOffPolicy):
             result.update(value_statistics(f"q{i + 1}", value.detach()))
         if update_policy:
             with self._autocast():
-                policy_actions = self.policy.act({"states": states}, role="policy")[0]
+                policy_actions = self.policy.act({"states": states, **self._update_inputs}, role="policy")[0]
                 policy_loss = -self._critic_values(self.critic_roles[:1], states, policy_actions)[0].mean()
             self._optimizer_step(self.policy_optimizer, policy_loss, clip)
             result["policy_loss"] = policy_loss.detach()

@@ -37,6 +37,8 @@ class TorchOffPolicy:
     _float_dtype = torch.float32
     _bool_dtype = torch.bool
     _index_dtype = torch.int64
+    #: more inputs of every model call of the current gradient step (the RNN variants' sampled states and dones)
+    _update_inputs: Mapping[str, Any] = {}
 
     # attributes of the agent this mixin is combined with (for type checkers)
     cfg: dict

@@ -12,20 +12,18 @@ from typing import Any
 
 import torch
 
-from skrl.common.rnn import ROLES, RecurrentAgentMixin
+from skrl.common.rnn import ROLES, RecurrentAgentMixin, RecurrentTRPOMixin
 from skrl.torch.a2c import A2C
 from skrl.torch.ppo import PPO
 from skrl.torch.rpo import RPO
+from skrl.torch.trpo import TRPO
 
-__all__ = ["A2C_RNN", "PPO_RNN", "RPO_RNN", "RecurrentMixin"]
+__all__ = ["A2C_RNN", "PPO_RNN", "RPO_RNN", "RecurrentMixin", "RecurrentStates", "TRPO_RNN"]
 
 
-class RecurrentMixin(RecurrentAgentMixin):
-    """Turns a torch agent of the PPO family into its RNN variant (see the module docstring)."""
-
-    _rnn_batch: Any = None  # during an update step: {role: {"rnn": [...], "terminated": ...}} of the mini-batch
-
-    # ---- states --------------------------------------------------------------------------------------------------
+class RecurrentStates:
+    """The torch arrays of the recurrent states (``_rnn_zeros``, ``_rnn_next_states``, ``_rnn_stored_samples``: the
+    backend hooks of ``RecurrentAgentMixin`` and ``RecurrentOffPolicyMixin``)."""
 
     def _rnn_zeros(self, size: tuple) -> torch.Tensor:
         return torch.zeros(size, dtype=torch.float32, device=self.device)
@@ -38,6 +36,12 @@ class RecurrentMixin(RecurrentAgentMixin):
     def _rnn_stored_samples(self) -> dict:
         return {name: state.transpose(0, 1) for role in ROLES
                 for name, state in zip(self._rnn.stored_names(role), self._rnn_initial_states[role])}
+
+
+class RecurrentMixin(RecurrentStates, RecurrentAgentMixin):
+    """Turns a torch agent of the PPO family into its RNN variant (see the module docstring)."""
+
+    _rnn_batch: Any = None  # during an update step: {role: {"rnn": [...], "terminated": ...}} of the mini-batch
 
     # ---- model calls ---------------------------------------------------------------------------------------------
 
@@ -107,3 +111,13 @@ class A2C_RNN(RecurrentMixin, A2C):
 class RPO_RNN(RecurrentMixin, RPO):
     """RPO with recurrent policy and/or value models (torch), as ``PPO_RNN`` is PPO's: RPO's constructor, config
     (``RPO_DEFAULT_CONFIG``), checkpoints and tags."""
+
+
+class TRPO_RNN(RecurrentTRPOMixin, RecurrentMixin, TRPO):
+    """TRPO with recurrent policy and/or value models (torch), as ``PPO_RNN`` is PPO's: TRPO's constructor, config
+    (``TRPO_DEFAULT_CONFIG``), checkpoints and tags. The policy step (surrogate, KL and line search) gets the whole
+    rollout in sequences of ``L`` steps with the stored policy states and dones (cuDNN disabled: its RNN kernels have
+    no double backward); the value steps get contiguous mini-batches of those sequences with the value's states."""
+
+    def _rnn_swap(self, state: torch.Tensor) -> torch.Tensor:
+        return state.transpose(0, 1)

@@ -40,11 +40,13 @@ class SAC(TorchOffPolicy, SACSchedule, Agent):
 
     def _stochastic_act(self, states: torch.Tensor) -> tuple:
         with torch.no_grad(), self._autocast():
-            actions, _, outputs = self.policy.act({"states": self._state_preprocessor(states)}, role="policy")
+            actions, _, outputs = self.policy.act({"states": self._state_preprocessor(states), **self._act_inputs()},
+                                                  role="policy")
         return actions, None, outputs
 
     def _min_critic_value(self, roles: tuple, states: torch.Tensor, actions: torch.Tensor) -> tuple:
-        values = [self.models[role].act({"states": states, "taken_actions": actions}, role=role)[0] for role in roles]
+        inputs = {"states": states, "taken_actions": actions, **self._update_inputs}
+        values = [self.models[role].act(inputs, role=role)[0] for role in roles]
         return torch.min(values[0], values[1]), values
 
     def _gradient_step(self, batch: list) -> dict:
@@ -54,7 +56,8 @@ class SAC(TorchOffPolicy, SACSchedule, Agent):
             states = self._state_preprocessor(states, train=True)
             next_states = self._state_preprocessor(next_states, train=True)
             with torch.no_grad():
-                next_actions, next_log_prob, _ = self.policy.act({"states": next_states}, role="policy")
+                next_actions, next_log_prob, _ = self.policy.act({"states": next_states, **self._update_inputs},
+                                                                 role="policy")
                 next_values = self._min_critic_value(self.target_critic_roles, next_states, next_actions)[0]
                 targets = td_target(torch, rewards, terminated, truncated, cfg.discount_factor,
                                     next_values - alpha * next_log_prob)
@@ -62,7 +65,7 @@ class SAC(TorchOffPolicy, SACSchedule, Agent):
             critic_loss = (F.mse_loss(values[0], targets) + F.mse_loss(values[1], targets)) / 2
         self._optimizer_step(self.critic_optimizer, critic_loss, cfg.grad_norm_clip)
         with self._autocast():
-            policy_actions, log_prob, _ = self.policy.act({"states": states}, role="policy")
+            policy_actions, log_prob, _ = self.policy.act({"states": states, **self._update_inputs}, role="policy")
             policy_loss = (alpha * log_prob - self._min_critic_value(self.critic_roles, states, policy_actions)[0]).mean()
         self._optimizer_step(self.policy_optimizer, policy_loss, cfg.grad_norm_clip)
         result = {"critic_loss": critic_loss.detach(), "policy_loss": policy_loss.detach(),

@@ -79,12 +79,20 @@ class TRPO(TRPOSchedule, PPO):
     def _autocast(self) -> ContextManager:
         return contextlib.nullcontext()
 
-    def _trpo_policy_step(self, states: Any, actions: Any, log_prob: Any, advantages: Any) -> dict:
+    def _trpo_policy_step(self, states: Any, actions: Any, log_prob: Any, advantages: Any, extra: Any = None) -> dict:
+        """(``extra``: more inputs of every policy call, the RNN variant's states and dones; cuDNN is then disabled,
+        its RNN kernels have no double backward.)"""
+        if extra is None:
+            return self._trust_region_step(states, actions, log_prob, advantages, {})
+        with torch.backends.cudnn.flags(enabled=False):
+            return self._trust_region_step(states, actions, log_prob, advantages, extra)
+
+    def _trust_region_step(self, states: Any, actions: Any, log_prob: Any, advantages: Any, extra: dict) -> dict:
         cfg = self._ppo
         parameters = [p for p in self.policy.parameters() if p.requires_grad]
 
         def surrogate() -> torch.Tensor:
-            _, new_log_prob, _ = self.policy.act({"states": states, "taken_actions": actions}, role="policy")
+            _, new_log_prob, _ = self.policy.act({"states": states, "taken_actions": actions, **extra}, role="policy")
             return (advantages * torch.exp(new_log_prob - log_prob)).mean()
 
         old_surrogate = surrogate()
@@ -125,8 +133,8 @@ class TRPO(TRPOSchedule, PPO):
         torch.nn.utils.vector_to_parameters(start, parameters)
         return old_surrogate
 
-    def _trpo_value_step(self, states: Any, returns: Any) -> torch.Tensor:
-        predicted, _, _ = self.value.act({"states": states}, role="value")
+    def _trpo_value_step(self, states: Any, returns: Any, extra: Any = None) -> torch.Tensor:
+        predicted, _, _ = self.value.act({"states": states, **(extra or {})}, role="value")
         value_loss = self._ppo.value_loss_scale * F.mse_loss(returns, predicted)
         self.value_optimizer.zero_grad()
         value_loss.backward()

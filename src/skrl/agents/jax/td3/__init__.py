@@ -2,8 +2,10 @@
 
 from skrl.common.ddpg import TD3_DEFAULT_CONFIG
 from skrl.jax.ddpg import TD3
+from skrl.jax.rnn_off_policy import TD3_RNN
 
 __all__ = [
     "TD3",
     "TD3_DEFAULT_CONFIG",
+    "TD3_RNN",
 ]
