@@ -93,13 +93,8 @@ class PPO_RNN(RecurrentMixin, PPO):
     """PPO with recurrent policy and/or value models (torch): PPO's constructor, config (``PPO_DEFAULT_CONFIG``),
     checkpoints and tags.
 
-    A recurrent model returns ``{"rnn": {"sequence_length": L, "sizes": [(num_layers, num_envs, hidden), ...]}}``
-    from ``get_specification()`` (``L`` is read from the policy), takes its states in ``inputs["rnn"]`` and returns
-    the next ones in ``outputs["rnn"]``. The agent stores each step's states in the memory (``rnn_policy_{i}``,
-    ``rnn_value_{i}``) and zeroes those of finished episodes. In the update a model gets sequences of ``L``
-    consecutive steps of one env, every row's stored states (a model starts each sequence from its first row's) and
-    ``inputs["terminated"]`` (``terminated | truncated``: reset the hidden state after such a row). Without a
-    recurrent model the agent is ``PPO``.
+    The model contract (specification, ``inputs["rnn"]``, ``outputs["rnn"]``, ``inputs["terminated"]`` in the
+    update) is described once in ``skrl.common.rnn``. Without a recurrent model the agent is ``PPO``.
     """
 
 

@@ -36,12 +36,8 @@ class RecurrentOffPolicy(RecurrentStates, RecurrentOffPolicyMixin):
 class SAC_RNN(RecurrentOffPolicy, SAC):
     """SAC with a recurrent policy (torch): SAC's constructor, config (``SAC_DEFAULT_CONFIG``), checkpoints and tags.
 
-    A recurrent policy returns ``{"rnn": {"sequence_length": L, "sizes": [(num_layers, num_envs, hidden), ...]}}``
-    from ``get_specification()``, takes its states in ``inputs["rnn"]`` and returns the next ones in
-    ``outputs["rnn"]``. The agent stores each step's states in the memory (``rnn_policy_{i}``) and zeroes those of
-    finished episodes. In the update every model (the critics too) gets sequences of ``L`` consecutive steps of one
-    env, the policy's stored states of every row (a model starts each sequence from its first row's) and
-    ``inputs["terminated"]`` (``terminated | truncated``). Without a recurrent policy the agent is ``SAC``.
+    The model contract (specification, ``inputs["rnn"]``, ``outputs["rnn"]``, ``inputs["terminated"]`` in the
+    update) is described once in ``skrl.common.rnn``. Without a recurrent policy the agent is ``SAC``.
     """
 
 
