@@ -164,3 +164,30 @@ def _interval_episodes(rewards, done, start, stop):
                 lengths.append(length[e])
             running[e], length[e] = 0.0, 0
     return returns, lengths
+
+
+def test_host_step_block_folds_like_the_reference_and_copies_the_env_buffers():
+    """The host block (JAX agents with NumPy envs) keeps its own copy of each step: an env that reuses its reward
+    and done buffers in place does not change what was recorded. Folds of partial blocks (a write in between)
+    chain like whole ones."""
+    from skrl.common.tracking import HostStepBlock
+
+    rewards, done = _data()
+    block, stats = HostStepBlock(capacity=64), _init(np, "numpy")
+    buffer_rewards, buffer_terminated = np.zeros((NUM_ENVS, 1), np.float32), np.zeros((NUM_ENVS, 1), bool)
+    truncated = np.zeros((NUM_ENVS, 1), bool)
+    for t in range(STEPS):
+        buffer_rewards[:, 0], buffer_terminated[:, 0] = rewards[t], done[t]  # the env writes in place
+        block.append((buffer_rewards, buffer_terminated, truncated))
+        if len(block) == 64 or t % 50 == 49:
+            stats = block.fold(stats)
+            assert len(block) == 0
+    stats = block.fold(stats)
+    returns, lengths, running = _reference(rewards, done)
+    host = {k: np.asarray(v) for k, v in stats.items()}
+    assert host["episodes"] == len(returns)
+    np.testing.assert_allclose(host["return_sum"], sum(returns), rtol=1e-5)
+    np.testing.assert_allclose([host["return_min"], host["return_max"]], [min(returns), max(returns)], rtol=1e-5)
+    assert (host["length_min"], host["length_max"]) == (min(lengths), max(lengths))
+    np.testing.assert_allclose(host["cum_reward"], [r for r, _ in running], rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(host["cum_length"], [n for _, n in running])

@@ -91,7 +91,7 @@ class AgentCore(AgentResumeMixin, AgentMigrationMixin):
         self._tensorboard = TensorBoardSink(self.experiment_dir)
         self._sinks: list[Any] = []
         self._episode_stats: Any = None
-        self._pending_steps: list = []  # per-step snapshots not yet folded into ``_episode_stats``
+        self._pending_steps: Any = self._new_pending_steps()  # per-step snapshots not yet folded into the stats
         self._last_checkpoint: Optional[int] = None
         self._last_total_reward: Optional[float] = None
         self._manifest: Optional[dict] = None
@@ -232,12 +232,12 @@ class AgentCore(AgentResumeMixin, AgentMigrationMixin):
         Steps are folded in blocks because one update of ``STATISTICS_BLOCK_STEPS`` steps costs about as much as one
         per-step update; whoever reads ``_episode_stats`` folds first.
         """
-        if not self._pending_steps:
+        if not len(self._pending_steps):
             return
         if self._episode_stats is None:
             self._episode_stats = self._stats_init(self._pending_steps[0][0])
         self._episode_stats = self._stats_fold(self._episode_stats, self._pending_steps)
-        self._pending_steps = []
+        self._pending_steps = self._new_pending_steps()
 
     def post_interaction(self, timestep: int, timesteps: int) -> None:
         """Write tracking data and checkpoints at their intervals (``timestep`` is 0-based; files use ``timestep + 1``)."""
@@ -450,6 +450,11 @@ class AgentCore(AgentResumeMixin, AgentMigrationMixin):
     def _decode_host_tree(self, tree: Any) -> Any:
         """Inverse of ``_encode_host_tree``: NumPy arrays and Python values."""
         return tree
+
+    def _new_pending_steps(self) -> Any:
+        """An empty container for the snapshots of the next block: a list (a backend may return a
+        ``tracking.HostStepBlock``, which it then folds itself)."""
+        return []
 
     def _stats_snapshot(self, rewards: Any, terminated: Any, truncated: Any) -> tuple:
         """``(rewards, done, ...)`` of one step, safe to keep until the next fold (copies of buffers an env may

@@ -50,7 +50,7 @@ class AgentResumeMixin:
         restore_python_rngs(state.get("rng", {}))
         self._restore_backend_rng_state(state.get("rng", {}))
         stats = state.get("episode_stats") or {}
-        self._pending_steps = []
+        self._pending_steps = self._new_pending_steps()
         self._episode_stats = self._stats_from_host(stats) if stats else None
         self.tracking_data.clear()
         for entry in (state.get("tracking") or {}).values():  # tags hold "/", so they are values, not keys

@@ -158,6 +158,44 @@ def episode_statistics_fold(xp: Any, stats: Mapping[str, Any], snapshots: Any, s
     return episode_statistics_update_block(xp, stats, stacked(0), done, steps)
 
 
+class HostStepBlock:
+    """Up to ``STATISTICS_BLOCK_STEPS`` env steps of rewards and done flags, written row by row into preallocated
+    NumPy arrays: a step costs two row copies, and a fold needs no stacking of per-step snapshots.
+
+    It reads like the list of ``(rewards, done, done)`` snapshots it replaces (``len``, ``block[i]``).
+    """
+
+    def __init__(self, capacity: int = STATISTICS_BLOCK_STEPS) -> None:
+        self._capacity = capacity
+        self._rewards: Optional[np.ndarray] = None
+        self._done: Optional[np.ndarray] = None
+        self._steps = 0
+
+    def append(self, snapshot: tuple) -> None:
+        rewards, terminated, truncated = (np.asarray(x).reshape(-1) for x in snapshot)
+        if self._rewards is None or self._rewards.shape[1] != rewards.shape[0]:
+            self._rewards = np.zeros((self._capacity, rewards.shape[0]), np.float32)
+            self._done = np.zeros((self._capacity, rewards.shape[0]), np.bool_)
+            self._steps = 0
+        self._rewards[self._steps] = rewards
+        np.logical_or(terminated, truncated, out=self._done[self._steps])
+        self._steps += 1
+
+    def __len__(self) -> int:
+        return self._steps
+
+    def __getitem__(self, index: int) -> tuple:
+        if not -self._steps <= index < self._steps:
+            raise IndexError(index)
+        index %= self._steps
+        return self._rewards[index], self._done[index], self._done[index]
+
+    def fold(self, stats: Mapping[str, Any]) -> dict[str, Any]:
+        """``stats`` updated with the steps held, which are then dropped."""
+        steps, self._steps = self._steps, 0
+        return episode_statistics_update_block(np, stats, self._rewards[:steps], self._done[:steps])
+
+
 def episode_statistics_scalars(host: Mapping[str, np.ndarray]) -> dict[str, float]:
     """The skrl tags for one interval, from host copies of the accumulators.
 

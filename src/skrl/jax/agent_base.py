@@ -13,7 +13,8 @@ from skrl import config
 from skrl.common import background_writer
 from skrl.common.agent_core import AgentCore
 from skrl.common.state_trees import describe_leaves, flatten_tree, state_differences
-from skrl.common.tracking import STATISTICS_BLOCK_STEPS, episode_statistics_fold, episode_statistics_init
+from skrl.common.tracking import (STATISTICS_BLOCK_STEPS, HostStepBlock, episode_statistics_fold,
+                                  episode_statistics_init)
 from skrl.jax import checkpoint_io, distributed
 
 
@@ -123,11 +124,22 @@ class Agent(AgentCore):
         if "jax_key" in state and hasattr(self, "_key"):
             self._key = jax.device_put(jnp.asarray(np.asarray(state["jax_key"]), dtype=jnp.uint32), self.device)
 
+    def _new_pending_steps(self) -> Any:
+        if self._stats_on_device():
+            return []
+        block = getattr(self, "_pending_steps", None)
+        return block if isinstance(block, HostStepBlock) else HostStepBlock()  # a folded block is empty: reused
+
     def _stats_snapshot(self, rewards: Any, terminated: Any, truncated: Any) -> tuple:
-        # device arrays are immutable (kept as they are); host arrays are copied: an env may reuse its buffers
+        # device arrays are immutable (kept as they are); host arrays are copied (by the host block, or here):
+        # an env may reuse its buffers
+        if isinstance(self._pending_steps, HostStepBlock):
+            return rewards, terminated, truncated
         return tuple(x if isinstance(x, jax.Array) else np.array(x) for x in (rewards, terminated, truncated))
 
-    def _stats_fold(self, stats: Any, snapshots: list) -> Any:
+    def _stats_fold(self, stats: Any, snapshots: Any) -> Any:
+        if isinstance(snapshots, HostStepBlock):
+            return snapshots.fold(stats)
         if not self._stats_on_device():
             return episode_statistics_fold(np, stats, [tuple(np.asarray(x) for x in s) for s in snapshots])
         padding = [snapshots[-1]] * (STATISTICS_BLOCK_STEPS - len(snapshots))
