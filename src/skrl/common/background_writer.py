@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
+import os
 import threading
 from typing import Any, Callable, Optional
 
@@ -19,9 +20,26 @@ _pending: list[concurrent.futures.Future] = []
 def _executor_instance() -> concurrent.futures.ThreadPoolExecutor:
     global _executor
     if _executor is None:
-        _executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="skrl-checkpoint")
+        _executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="skrl-checkpoint",
+                                                          initializer=_yield_to_training)
         atexit.register(wait)
     return _executor
+
+
+#: how much lower than the training thread the checkpoint thread runs (Linux nice levels, per thread)
+NICE_INCREMENT = 10
+
+
+def _yield_to_training() -> None:
+    """Lower the checkpoint thread's scheduling priority (and that of the threads it starts, such as orbax's), so
+    that when every core is busy a checkpoint write waits for the training thread rather than slowing it."""
+    if not hasattr(os, "setpriority") or not hasattr(threading, "get_native_id"):
+        return
+    try:
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + NICE_INCREMENT)
+    except OSError:
+        pass
 
 
 def _raise_failures(done: list[concurrent.futures.Future]) -> None:
