@@ -150,3 +150,22 @@ def test_ddpg_rnn_learns_a_task_that_needs_memory(backend, tmp_path):
         observations = next_observations
         total += float(to_numpy(rewards).sum())
     assert total / (32 * 16 / 4) > 0.8
+
+
+def test_updates_wait_for_one_whole_sequence_in_memory(backend, tmp_path):
+    """With ``learning_starts`` below the sequence length, the first gradient step comes once every env has stored
+    ``sequence_length`` steps (sampling a sequence earlier would fail)."""
+    env = wrapped_random_env(backend, num_envs=2)
+    models = gru_off_policy_models(backend, "DDPG", env, sequence_length=3)
+    cfg = {"batch_size": 2, "learning_starts": 0, "experiment": {"directory": str(tmp_path), **NO_FILES}}
+    agent = make_agent(backend, "DDPG_RNN", env, models, cfg, memory_size=16)
+    counts = []
+    update = agent._update
+
+    def counting(timestep, timesteps):
+        counts.append(timestep)
+        update(timestep, timesteps)
+
+    agent._update = counting
+    trainer(backend, env, agent, timesteps=5).train()
+    assert counts == [2, 3, 4]

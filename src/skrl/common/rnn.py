@@ -334,6 +334,14 @@ class RecurrentOffPolicyMixin:
         if self._rnn is not None:
             self._rnn_initial_states = self._rnn_next_states(self._rnn_final_states, terminated, truncated)
 
+    def _should_update(self, timestep: int) -> bool:
+        """Also wait until the memory holds one whole sequence of steps (with ``learning_starts`` below the sequence
+        length there is nothing to sample yet)."""
+        if self._rnn is None or self.memory is None:
+            return super()._should_update(timestep)
+        whole_sequence = len(self.memory) > (self._rnn.sequence_length - 1) * self.memory.num_envs
+        return whole_sequence and super()._should_update(timestep)
+
     def _rnn_sample(self, batch_size: int) -> tuple[list, list]:
         """``(data, states)``: ``batch_size`` sequences of ``L`` steps of the replay tensors, and the stored policy
         states of the same rows, ``(rows, num_layers, hidden)`` each."""
