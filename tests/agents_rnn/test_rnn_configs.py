@@ -5,7 +5,7 @@ the configuration, then save -> load into a fresh agent -> identical actions and
 import numpy as np
 import pytest
 from builders import module, read_events, to_numpy, trainer, wrapped_random_env
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rnn_cases import gru_models, gru_off_policy_models, make_agent
 

@@ -75,3 +75,19 @@ def test_jitted_trainer_chunk_is_the_same_for_16_and_1024_rollouts(tmp_path):
         carry = loop.initial_carry(agent)
         counts.append(_equations(jax.make_jaxpr(loop._chunk)(carry, np.int32(1), np.int32(0)).jaxpr))
     assert counts[0] == counts[1]
+
+
+def test_gaussian_ppo_compiles_act_and_update_once(tmp_path):
+    """A Gaussian policy's log-std made from a Python float is weakly typed; the update returns it strongly typed.
+    The agent commits its models' parameters strongly typed up front, so nothing compiles again after the first
+    update (each recompilation of the update costs about a second)."""
+    env = module("envs.wrappers", "jax").wrap_env(__import__("gymnasium").make_vec("Pendulum-v1", num_envs=2),
+                                                 wrapper="gymnasium", verbose=False)
+    agent = make_ppo("jax", env, {"rollouts": 4, "learning_epochs": 2, "mini_batches": 2,
+                                  "experiment": {"directory": str(tmp_path), "write_interval": 0,
+                                                 "checkpoint_interval": 0}})
+    from builders import trainer
+
+    trainer("jax", env, agent, 4 * 3).train()
+    assert agent._jitted["update"]._cache_size() == 1
+    assert agent._jitted["sample"]._cache_size() == 1

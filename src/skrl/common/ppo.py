@@ -131,7 +131,12 @@ class PPOSchedule:
         if self._ppo.time_limit_bootstrap:
             rewards = rewards + self._discount_factor * values * truncated
         self._ppo_store(states=states, actions=actions, rewards=rewards, next_states=next_states, terminated=terminated,
-                        truncated=truncated, log_prob=self._current_log_prob, values=values)
+                        truncated=truncated, log_prob=self._current_log_prob, values=values,
+                        **self._ppo_extra_samples(next_states, terminated, infos))
+
+    def _ppo_extra_samples(self, next_states: Any, terminated: Any, infos: Any) -> dict:
+        """More samples a variant stores with each transition (AMP: its AMP states and next values)."""
+        return {}
 
     def _model_inputs(self, states: Any) -> dict:
         """The inputs of every policy and value call for (preprocessed) ``states`` (RPO adds ``alpha``)."""

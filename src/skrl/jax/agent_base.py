@@ -13,8 +13,7 @@ from skrl import config
 from skrl.common import background_writer
 from skrl.common.agent_core import AgentCore
 from skrl.common.state_trees import describe_leaves, flatten_tree, state_differences
-from skrl.common.tracking import (STATISTICS_BLOCK_STEPS, HostStepBlock, episode_statistics_fold,
-                                  episode_statistics_init)
+from skrl.common.tracking import STATISTICS_BLOCK_STEPS, HostStepBlock, episode_statistics_fold, episode_statistics_init
 from skrl.jax import checkpoint_io, distributed
 
 

@@ -23,6 +23,7 @@ from skrl.common.memory_core import plan_samples_write
 from skrl.common.ppo import PPOSchedule
 from skrl.jax import distributed
 from skrl.jax.agent_base import Agent
+from skrl.jax.device_trees import commit
 from skrl.jax.ppo_functions import ROLLOUT_NAMES, PPOFunctions, PPOTrainState, compute_gae, scaler_spec
 
 __all__ = ["PPO", "compute_gae"]
@@ -112,6 +113,10 @@ class PPO(PPOSchedule, Agent):
         self.scheduler = factory(**self.cfg["learning_rate_scheduler_kwargs"]) if factory else None
         self._scaled = self.scheduler is None
         self.policy_optimizer = self.value_optimizer = None
+        for model in {id(m): m for m in self._ppo_trained_models() if m is not None}.values():
+            # strongly typed (a log-std made from a Python float is weakly typed; the update returns it strongly
+            # typed): the jitted calls compile once, not again after the first update
+            model.state_dict = model.state_dict.replace(params=commit(model.state_dict.params, self.device))
         if self.policy is not None and self.value is not None:
             clip = self._ppo.grad_norm_clip
             with jax.default_device(self.device):
@@ -119,6 +124,10 @@ class PPO(PPOSchedule, Agent):
                 self.value_optimizer = Adam(model=self.value, lr=self._learning_rate, grad_norm_clip=clip, scale=self._scaled)
             self.checkpoint_modules["policy_optimizer"] = self.policy_optimizer
             self.checkpoint_modules["value_optimizer"] = self.value_optimizer
+
+    def _ppo_trained_models(self) -> list:
+        """The models the update trains (AMP adds its discriminator)."""
+        return [self.policy, self.value]
 
     # ---- pure functions and the state they change ------------------------------------------------------------
 
@@ -263,10 +272,11 @@ class PPO(PPOSchedule, Agent):
     def _ppo_update(self, timestep: int, timesteps: int) -> Optional[dict]:
         """The whole update in one jitted call; the tracked losses stay on the device."""
         rollout = self._rollout_arrays()
-        local = PPOTrainState.process_local()  # distributed: the rollouts are each process's own, the steps averaged
+        state = self.train_state()
+        local = type(state).process_local()  # distributed: the rollouts are each process's own, the steps averaged
         update = self._function("update", lambda functions, *args: functions.update(*args),
                                 over_processes=((local, True, True, False), (local, True, True)))
-        state, metrics, targets = update(self.train_state(), rollout, self._current_next_states,
+        state, metrics, targets = update(state, rollout, self._current_next_states,
                                          np.float32(self._scheduled_learning_rate(timestep)))
         self.set_train_state(state)
         self._store_targets(*targets)

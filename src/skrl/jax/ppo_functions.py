@@ -85,18 +85,23 @@ def update_statistics(spec: Optional[tuple], stats: Any, x: jax.Array) -> Any:
 
 
 def gae(rewards: jax.Array, dones: jax.Array, values: jax.Array, next_values: jax.Array, discount_factor: float,
-        lambda_coefficient: float) -> tuple[jax.Array, jax.Array]:
+        lambda_coefficient: float, next_values_per_step: bool = False) -> tuple[jax.Array, jax.Array]:
     """Returns and normalised advantages over a ``(T, N, 1)`` rollout, by a reverse ``lax.scan`` over ``T``.
 
-    ``next_values`` is the value of the states after the last step. Advantages are normalised with the
-    population standard deviation (a one-sample rollout gives 0, not NaN).
+    ``next_values`` is the value of the states after the last step; with ``next_values_per_step`` it is the
+    ``(T, N, 1)`` value of each step's next states (AMP: stored at each step, already zero where the episode
+    terminated), and ``dones`` then only cut the recursion. Advantages are normalised with the population standard
+    deviation (a one-sample rollout gives 0, not NaN).
     """
     not_dones = 1.0 - dones.astype(jnp.float32)
-    following = jnp.concatenate([values[1:], next_values[None]], axis=0)
+    following = next_values if next_values_per_step else jnp.concatenate([values[1:], next_values[None]], axis=0)
 
     def step(advantage: jax.Array, row: tuple) -> tuple:
         reward, not_done, value, next_value = row
-        advantage = reward - value + discount_factor * not_done * (next_value + lambda_coefficient * advantage)
+        if next_values_per_step:
+            advantage = reward - value + discount_factor * (next_value + lambda_coefficient * not_done * advantage)
+        else:
+            advantage = reward - value + discount_factor * not_done * (next_value + lambda_coefficient * advantage)
         return advantage, advantage
 
     _, advantages = jax.lax.scan(step, jnp.zeros_like(rewards[0]), (rewards, not_dones, values, following), reverse=True)
@@ -105,7 +110,7 @@ def gae(rewards: jax.Array, dones: jax.Array, values: jax.Array, next_values: ja
     return returns, advantages
 
 
-compute_gae = jax.jit(gae, static_argnames=("discount_factor", "lambda_coefficient"))
+compute_gae = jax.jit(gae, static_argnames=("discount_factor", "lambda_coefficient", "next_values_per_step"))
 
 
 def _select(condition: jax.Array, new: Any, old: Any) -> Any:
@@ -186,6 +191,10 @@ class PPOFunctions:
     axis_name: Optional[str] = None
     #: mini-batches from a fresh random permutation every epoch (A2C: contiguous, unshuffled slices)
     shuffle = True
+    #: the state preprocessor learns in every epoch (AMP), not in the first one only
+    state_statistics_every_epoch = False
+    #: the losses averaged over the mini-batches that stepped (``update``'s metrics)
+    loss_names = LOSS_NAMES
 
     # ---- acting -------------------------------------------------------------------------------------------------
 
@@ -233,17 +242,26 @@ class PPOFunctions:
 
         Returns ``(value_stats, values, returns, advantages)``, values and returns in preprocessed units.
         """
-        stats = (state.state_stats, state.value_stats)
-        last_values = self.values_of(state.value_params, stats, last_states, self.last_value_inputs(rollout))
-        dones = jnp.logical_or(rollout["terminated"], rollout["truncated"])
         values = rollout["values"]
-        returns, advantages = gae(rollout["rewards"], dones, values, last_values, self.cfg.discount_factor,
-                                  self.cfg.lambda_)
+        returns, advantages = self.returns_and_advantages(state, rollout, last_states)
         value_stats = update_statistics(self.value_spec, state.value_stats, values)
         values = preprocess(self.value_spec, value_stats, values)
         value_stats = update_statistics(self.value_spec, value_stats, returns)
         returns = preprocess(self.value_spec, value_stats, returns)
         return value_stats, values, returns, advantages
+
+    def returns_and_advantages(self, state: PPOTrainState, rollout: dict, last_states: jax.Array) -> tuple:
+        """GAE of the rollout's rewards, bootstrapped with the value of ``last_states``: ``(returns, advantages)``."""
+        stats = (state.state_stats, state.value_stats)
+        last_values = self.values_of(state.value_params, stats, last_states, self.last_value_inputs(rollout))
+        dones = jnp.logical_or(rollout["terminated"], rollout["truncated"])
+        return gae(rollout["rewards"], dones, rollout["values"], last_values, self.cfg.discount_factor,
+                   self.cfg.lambda_)
+
+    def extra_batch(self, state: PPOTrainState, rollout: dict) -> dict:
+        """More ``(rollouts, num_envs, ...)`` arrays the mini-batches carry (AMP: its AMP states and reference rows)."""
+        del state, rollout
+        return {}
 
     def update(self, state: PPOTrainState, rollout: dict, last_states: jax.Array,
                scheduled_lr: Optional[jax.Array] = None) -> tuple:
@@ -256,10 +274,10 @@ class PPOFunctions:
         state = state.replace(value_stats=value_stats)
         rows = values.shape[0] * values.shape[1]
         batch = {"states": rollout["states"], "actions": rollout["actions"], "log_prob": rollout["log_prob"],
-                 "values": values, "returns": returns, "advantages": advantages}
+                 "values": values, "returns": returns, "advantages": advantages, **self.extra_batch(state, rollout)}
         flat = self.flatten_rollout(batch, rollout, rows)
         zero = jnp.zeros((), jnp.float32)
-        totals = {**{name: zero for name in LOSS_NAMES}, "count": zero, "stddev": jnp.full((), jnp.nan, jnp.float32)}
+        totals = {**{name: zero for name in self.loss_names}, "count": zero, "stddev": jnp.full((), jnp.nan, jnp.float32)}
         layout = (FlatParameters(state.policy_params, state.policy_optimizer),
                   FlatParameters(state.value_params, state.value_optimizer))
         state = state.replace(policy_params=layout[0].flat, value_params=layout[1].flat,
@@ -270,7 +288,7 @@ class PPOFunctions:
                               value_params=layout[1].unravel(state.value_params),
                               policy_optimizer=layout[0].restore_optimizer(state.policy_optimizer),
                               value_optimizer=layout[1].restore_optimizer(state.value_optimizer))
-        metrics = {name: totals[name] / totals["count"] for name in LOSS_NAMES}
+        metrics = {name: totals[name] / totals["count"] for name in self.loss_names}
         metrics.update(count=totals["count"], stddev=totals["stddev"], learning_rate=state.learning_rate)
         return state, metrics, (values, returns, advantages)
 
@@ -305,8 +323,9 @@ class PPOFunctions:
         indexes, subkey = rows
         batch = {name: x[indexes] for name, x in flat.items()}
         stats = state.state_stats
-        if self.state_spec is not None:  # the state preprocessor learns during the first epoch only
-            stats = _select(epoch == 0, update_statistics(self.state_spec, stats, batch["states"]), stats)
+        if self.state_spec is not None:  # the state preprocessor learns during the first epoch only (AMP: every one)
+            updated = update_statistics(self.state_spec, stats, batch["states"])
+            stats = updated if self.state_statistics_every_epoch else _select(epoch == 0, updated, stats)
         new, losses = self.gradient_step(state, preprocess(self.state_spec, stats, batch["states"]), batch, subkey, layout)
         if self.cfg.kl_threshold:
             active = jnp.logical_not(progress["stopped"])
@@ -318,7 +337,7 @@ class PPOFunctions:
             stop = jnp.asarray(False)
             new = new.replace(state_stats=stats)
         weight = stepped.astype(jnp.float32)
-        totals = {**{name: totals[name] + weight * losses[name] for name in LOSS_NAMES},
+        totals = {**{name: totals[name] + weight * losses[name] for name in self.loss_names},
                   "count": totals["count"] + weight, "stddev": jnp.where(stepped, losses["stddev"], totals["stddev"])}
         progress = {"stopped": jnp.logical_or(progress["stopped"], stop),
                     "kl_sum": progress["kl_sum"] + jnp.where(active, losses["kl"], 0.0),

@@ -23,9 +23,12 @@ def compute_gae(rewards: torch.Tensor, dones: torch.Tensor, values: torch.Tensor
         next_value = values[i + 1] if i < rewards.shape[0] - 1 else next_values
         advantage = rewards[i] - values[i] + discount_factor * not_dones[i] * (next_value + lambda_coefficient * advantage)
         advantages[i] = advantage
-    returns = advantages + values
-    advantages = (advantages - advantages.mean()) / (advantages.std(unbiased=False) + 1e-8)
-    return returns, advantages
+    return advantages + values, normalize_advantages(advantages)
+
+
+def normalize_advantages(advantages: torch.Tensor) -> torch.Tensor:
+    """Advantages standardised over every entry (population std, so one sample gives zeros, not NaN)."""
+    return (advantages - advantages.mean()) / (advantages.std(unbiased=False) + 1e-8)
 
 
 class PPO(PPOSchedule, Agent):
@@ -41,16 +44,21 @@ class PPO(PPOSchedule, Agent):
         self._nan = torch.full((), float("nan"), device=self.device)
         self._current_values: Optional[torch.Tensor] = None
         self.optimizer, self.scheduler = None, None
-        if self.policy is None or self.value is None:
+        models = self._ppo_trained_models()
+        if any(model is None for model in models):
             return
-        self._parameters = list(self.policy.parameters()) if self.policy is self.value else \
-            list(itertools.chain(self.policy.parameters(), self.value.parameters()))
+        unique = {id(model): model for model in models}.values()  # a shared policy/value model is trained once
+        self._parameters = list(itertools.chain.from_iterable(model.parameters() for model in unique))
         fused = self._device_type in ("cpu", "cuda")  # one kernel for every parameter instead of a few per tensor
         self.optimizer = torch.optim.Adam(self._parameters, lr=self._learning_rate, fused=fused or None)
         scheduler = self.cfg["learning_rate_scheduler"]
         if scheduler:
             self.scheduler = scheduler(self.optimizer, **self.cfg["learning_rate_scheduler_kwargs"])
         self.checkpoint_modules["optimizer"] = self.optimizer
+
+    def _ppo_trained_models(self) -> list:
+        """The models the one Adam trains (AMP adds its discriminator); no optimizer if one of them is missing."""
+        return [self.policy, self.value]
 
     def _autocast(self) -> Any:
         if not self._ppo.mixed_precision:  # entering a disabled autocast costs more than the step's small matmuls
@@ -100,6 +108,10 @@ class PPO(PPOSchedule, Agent):
         dones = self.memory.get_tensor_by_name("terminated") | self.memory.get_tensor_by_name("truncated")
         returns, advantages = compute_gae(self.memory.get_tensor_by_name("rewards"), dones, values, last_values,
                                           self._discount_factor, self._lambda)
+        self._ppo_store_returns(values, returns, advantages)
+
+    def _ppo_store_returns(self, values: torch.Tensor, returns: torch.Tensor, advantages: torch.Tensor) -> None:
+        """Store the values and returns in the value preprocessor's space (updating its statistics), and the advantages."""
         self.memory.set_tensor_by_name("values", self._value_preprocessor(values, train=True))
         self.memory.set_tensor_by_name("returns", self._value_preprocessor(returns, train=True))
         self.memory.set_tensor_by_name("advantages", advantages)
@@ -114,10 +126,20 @@ class PPO(PPOSchedule, Agent):
         return -torch.min(advantages * ratio, advantages * torch.clip(ratio, 1.0 - clip, 1.0 + clip)).mean()
 
     def _ppo_train_minibatch(self, batch: Any, epoch: int) -> dict:
+        out = self._ppo_losses(batch, train_preprocessor=not epoch)
+        if out["stopped"]:
+            return out
+        self._ppo_step(out["policy_loss"] + out["entropy_loss"] + out["value_loss"])
+        return {**{key: value.detach() for key, value in out.items() if key.endswith("_loss")}, "kl": out["kl"],
+                "stopped": False, "stddev": self._ppo_stddev()}
+
+    def _ppo_losses(self, batch: Any, train_preprocessor: bool) -> dict:
+        """One mini-batch's KL and (differentiable) policy, entropy and value losses; only ``kl`` and ``stopped`` if
+        the KL early stop fires. AMP adds its discriminator loss to these before stepping."""
         states, actions, old_log_prob, old_values, returns, advantages = batch
         cfg = self._ppo
         with self._autocast():
-            states = self._state_preprocessor(states, train=not epoch)
+            states = self._state_preprocessor(states, train=train_preprocessor)
             inputs = self._model_inputs(states)
             _, log_prob, outputs = self.policy.act({**self._role_inputs(inputs, "policy"), "taken_actions": actions},
                                                    role="policy")
@@ -135,18 +157,24 @@ class PPO(PPOSchedule, Agent):
             if cfg.clip_predicted_values:
                 predicted_values = old_values + torch.clip(predicted_values - old_values, -cfg.value_clip, cfg.value_clip)
             value_loss = cfg.value_loss_scale * F.mse_loss(returns, predicted_values)
+        return {"kl": kl, "stopped": False, "policy_loss": policy_loss, "value_loss": value_loss,
+                "entropy_loss": entropy_loss}
+
+    def _ppo_step(self, loss: torch.Tensor) -> None:
+        """One optimizer step on ``loss``: backward (scaled), gradients averaged over processes, joint norm clip."""
         self.optimizer.zero_grad()
-        self.scaler.scale(policy_loss + entropy_loss + value_loss).backward()
+        self.scaler.scale(loss).backward()
         self._average_gradients()
-        if cfg.grad_norm_clip > 0:
+        if self._ppo.grad_norm_clip > 0:
             self.scaler.unscale_(self.optimizer)
-            torch.nn.utils.clip_grad_norm_(self._parameters, cfg.grad_norm_clip, foreach=True)
+            torch.nn.utils.clip_grad_norm_(self._parameters, self._ppo.grad_norm_clip, foreach=True)
         self.scaler.step(self.optimizer)
         self.scaler.update()
+
+    def _ppo_stddev(self) -> torch.Tensor:
+        """The policy's mean standard deviation at its last call (NaN for a policy without a distribution)."""
         distribution = self.policy.distribution(role="policy") if hasattr(self.policy, "distribution") else None
-        stddev = distribution.stddev.mean() if distribution is not None else self._nan
-        return {"kl": kl, "stopped": False, "policy_loss": policy_loss.detach(), "value_loss": value_loss.detach(),
-                "entropy_loss": entropy_loss.detach(), "stddev": stddev.detach()}
+        return distribution.stddev.mean().detach() if distribution is not None else self._nan
 
     def _ppo_step_scheduler(self, timestep: int, kls: list) -> None:
         if self.scheduler is None:
