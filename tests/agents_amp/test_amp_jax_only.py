@@ -84,3 +84,13 @@ def test_discriminator_loss_matches_numpy(tmp_path):
         penalty += slope ** 2
     expected = 2.0 * (bce + 0.3 * np.sum(kernels[-1] ** 2) + 0.7 * penalty.mean() + 0.2 * sum(np.sum(k ** 2) for k in kernels))
     np.testing.assert_allclose(float(loss), expected, rtol=2e-3)
+
+
+def test_jitted_trainer_refuses_amp(tmp_path):
+    from skrl.jax.jitted_trainer import _check_agent
+
+    env = amp_env("jax", 2)
+    agent = make_amp("jax", env, {"rollouts": 2, "amp_batch_size": 4, "experiment": {
+        "directory": str(tmp_path), "write_interval": 0, "checkpoint_interval": 0}})
+    with pytest.raises(TypeError, match="AMP"):
+        _check_agent(agent)

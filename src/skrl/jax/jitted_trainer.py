@@ -46,6 +46,9 @@ def _check_agent(agent: Any) -> None:
     if not callable(getattr(agent, "ppo_functions", None)):
         raise TypeError("JittedTrainer trains agents whose update is a pure JAX function (skrl.agents.jax.ppo.PPO "
                         f"and its variants). Received: {type(agent).__name__}")
+    if hasattr(agent, "discriminator"):
+        raise TypeError("JittedTrainer does not train AMP (its rewards need the environment's AMP observations and "
+                        f"reference motions on the host): use SequentialTrainer. Received: {type(agent).__name__}")
     if getattr(agent, "_rnn", None) is not None:
         raise TypeError("JittedTrainer does not train agents with recurrent models (the RNN variants): use "
                         f"SequentialTrainer. Received: {type(agent).__name__}")
