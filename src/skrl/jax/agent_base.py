@@ -14,7 +14,7 @@ from skrl.common import background_writer
 from skrl.common.agent_core import AgentCore
 from skrl.common.state_trees import describe_leaves, flatten_tree, state_differences
 from skrl.common.tracking import STATISTICS_BLOCK_STEPS, HostStepBlock, episode_statistics_fold, episode_statistics_init
-from skrl.jax import checkpoint_io, distributed
+from skrl.jax import checkpoint_io, checkpoint_worker, distributed
 
 
 def _describe(leaf: Any) -> Any:
@@ -84,7 +84,7 @@ class Agent(AgentCore):
 
     def _write_state(self, state: Any, path: str, background: bool = False) -> None:
         if background:
-            background_writer.submit(checkpoint_io.save_state, self._to_host(state), path)
+            background_writer.submit(checkpoint_worker.save_state, self._to_host(state), path)
         else:
             checkpoint_io.save_state(state, path)
 
