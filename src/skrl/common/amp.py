@@ -17,30 +17,15 @@ from typing import Any, Callable, Mapping, Optional
 from skrl.common.config_checks import check_non_negative, check_positive_int
 from skrl.common.errors import InvalidConfigValueError
 from skrl.common.experiment import EXPERIMENT_DEFAULT_CONFIG
-from skrl.common.ppo import PPOConfig, PPOSchedule
+from skrl.common.ppo import PPO_DEFAULT_CONFIG, PPOConfig, PPOSchedule
 
 AMP_DEFAULT_CONFIG: dict[str, Any] = {
-    "rollouts": 16,  # number of rollouts (env steps per env) before updating
+    **{key: value for key, value in PPO_DEFAULT_CONFIG.items() if key not in ("kl_threshold", "experiment")},
     "learning_epochs": 6,  # number of learning epochs per update
-    "mini_batches": 2,  # number of mini-batches per epoch
-    "discount_factor": 0.99,  # discount factor (gamma)
-    "lambda": 0.95,  # TD(lambda) coefficient (lam) for GAE
     "learning_rate": 5e-5,  # learning rate (policy, value and discriminator)
-    "learning_rate_scheduler": None,  # torch: scheduler class; JAX: schedule factory (e.g. KLAdaptiveLR)
-    "learning_rate_scheduler_kwargs": {},  # its keyword arguments
-    "state_preprocessor": None,  # state preprocessor class (e.g. RunningStandardScaler)
-    "state_preprocessor_kwargs": {},  # its keyword arguments
-    "value_preprocessor": None,  # value preprocessor class
-    "value_preprocessor_kwargs": {},  # its keyword arguments
     "amp_state_preprocessor": None,  # AMP observation preprocessor class
     "amp_state_preprocessor_kwargs": {},  # its keyword arguments
-    "random_timesteps": 0,  # random exploration steps
-    "learning_starts": 0,  # steps before learning starts
     "grad_norm_clip": 0.0,  # clipping coefficient for the gradient norm (0 disables)
-    "ratio_clip": 0.2,  # clipping coefficient for the probability ratio
-    "value_clip": 0.2,  # clipping coefficient for predicted values
-    "clip_predicted_values": False,  # clip predicted values
-    "entropy_loss_scale": 0.0,  # entropy loss scaling factor
     "value_loss_scale": 2.5,  # value loss scaling factor
     "discriminator_loss_scale": 5.0,  # discriminator loss scaling factor
     "amp_batch_size": 512,  # reference motions collected per update (and per fill call of the motion dataset)
@@ -51,11 +36,8 @@ AMP_DEFAULT_CONFIG: dict[str, Any] = {
     "discriminator_logit_regularization_scale": 0.05,  # L2 penalty on the discriminator's output-layer weights
     "discriminator_gradient_penalty_scale": 5,  # penalty on the discriminator's input gradient at reference motions
     "discriminator_weight_decay_scale": 1e-4,  # L2 penalty on every discriminator weight matrix
-    "rewards_shaper": None,  # rewards shaping function: f(rewards, timestep, timesteps) -> rewards
-    "time_limit_bootstrap": False,  # bootstrap at timeout termination (episode truncation)
-    "mixed_precision": False,  # torch only: automatic mixed precision
     "experiment": EXPERIMENT_DEFAULT_CONFIG,
-}
+}  # PPO's keys and defaults (without the KL early stop), AMP's own defaults where they differ, and the discriminator's
 
 TRACKED_DISCRIMINATOR_LOSS = "Loss / Discriminator loss"
 

@@ -166,7 +166,23 @@ class RNNLayout:
                 f"mini-batches that divides the {total // length} sequences. Received: mini_batches={mini_batches}")
 
 
-class RecurrentAgentMixin:
+class RecurrentHooks:
+    """The array work a backend supplies to the recurrent mixins below."""
+
+    def _rnn_zeros(self, size: tuple) -> Any:
+        """Zero states of ``size`` ``(num_layers, num_envs, hidden)`` on the agent's device."""
+        raise NotImplementedError
+
+    def _rnn_next_states(self, final: dict, terminated: Any, truncated: Any) -> dict:
+        """The ``final`` states with those of the envs whose episode ended zeroed."""
+        raise NotImplementedError
+
+    def _rnn_stored_samples(self) -> dict:
+        """The initial states as ``(num_envs, num_layers, hidden)`` rows, by memory tensor name."""
+        raise NotImplementedError
+
+
+class RecurrentAgentMixin(RecurrentHooks):
     """Turns an on-policy agent of the PPO family (PPO, A2C, RPO, with their ``PPOSchedule``) into its RNN variant.
 
     Put before the agent class (``class PPO_RNN(RecurrentMixin, PPO)``, where the backend's ``RecurrentMixin``
@@ -220,17 +236,6 @@ class RecurrentAgentMixin:
             samples.update(self._rnn_stored_samples())
         super()._ppo_store(**samples)
 
-    # backend hooks ------------------------------------------------------------------------------------------------
-
-    def _rnn_zeros(self, size: tuple) -> Any:
-        raise NotImplementedError
-
-    def _rnn_next_states(self, final: dict, terminated: Any, truncated: Any) -> dict:
-        raise NotImplementedError
-
-    def _rnn_stored_samples(self) -> dict:
-        raise NotImplementedError
-
 
 class RecurrentTRPOMixin:
     """TRPO's update with recurrent models (before the backend's ``RecurrentMixin`` and TRPO in the bases): the
@@ -264,7 +269,7 @@ class RecurrentTRPOMixin:
         raise NotImplementedError
 
 
-class RecurrentOffPolicyMixin:
+class RecurrentOffPolicyMixin(RecurrentHooks):
     """Turns an off-policy actor-critic agent (SAC, TD3, DDPG, with their ``OffPolicySchedule``) into its RNN variant
     (skrl-api-agents.md section 10). Put before the agent class; the backend's mixin subclasses this one.
 
@@ -348,14 +353,3 @@ class RecurrentOffPolicyMixin:
         data = self.memory.sample(self._tensors_names, batch_size, sequence_length=self._rnn.sequence_length)[0]
         states = self.memory.sample_by_index(self._rnn.memory_names, indexes=self.memory.get_sampling_indexes())[0]
         return data, states
-
-    # backend hooks ------------------------------------------------------------------------------------------------
-
-    def _rnn_zeros(self, size: tuple) -> Any:
-        raise NotImplementedError
-
-    def _rnn_next_states(self, final: dict, terminated: Any, truncated: Any) -> dict:
-        raise NotImplementedError
-
-    def _rnn_stored_samples(self) -> dict:
-        raise NotImplementedError
