@@ -315,9 +315,16 @@ class AgentCore(AgentResumeMixin, AgentMigrationMixin):
         """The modules, the resume state and (with ``checkpoint_memory``) the memory's contents."""
         states = self._module_states()
         states[AGENT_STATE_KEY] = self._encode_host_tree(self._agent_state(timestep))
-        if self._experiment.checkpoint_memory and self.memory is not None and self.memory.tensors:
-            states[MEMORY_STATE_KEY] = self._encode_host_tree(self.memory.checkpoint_state())
+        if self._experiment.checkpoint_memory:
+            for key, memory in self._checkpointed_memories().items():
+                if memory is not None and memory.tensors:
+                    states[key] = self._encode_host_tree(memory.checkpoint_state())
         return states
+
+    def _checkpointed_memories(self) -> dict[str, Any]:
+        """The memories whose contents ``experiment.checkpoint_memory`` adds to checkpoints, by checkpoint key
+        (AMP adds its motion dataset and reply buffer)."""
+        return {MEMORY_STATE_KEY: self.memory}
 
     def on_loop_end(self, timestep: Optional[int], timesteps: int) -> None:
         """Called by the trainer when its loop ends, normally or not (Ctrl-C, error): ``timestep`` is the last
@@ -346,9 +353,11 @@ class AgentCore(AgentResumeMixin, AgentMigrationMixin):
                                       f"got {type(states).__name__}")
         problems, plan = [], []
         agent_state = states.get(AGENT_STATE_KEY)
-        memory_state = self._memory_state_to_load(states.get(MEMORY_STATE_KEY), path, problems)
+        memories = {MEMORY_STATE_KEY: self.memory, **self._checkpointed_memories()}
+        memory_states = {key: self._memory_state_to_load(memories[key], key, states.get(key), path, problems)
+                         for key in memories}
         for name, state in states.items():
-            if name in (AGENT_STATE_KEY, MEMORY_STATE_KEY):
+            if name == AGENT_STATE_KEY or name in memories:
                 continue
             module = self.checkpoint_modules.get(name)
             if module is None:
@@ -365,20 +374,21 @@ class AgentCore(AgentResumeMixin, AgentMigrationMixin):
             logger.warning(f"The checkpoint {path!r} has no state for: {', '.join(missing)} (left unchanged)")
         for name, module, state in plan:
             self._replace_module(name, module, self._load_module_state(module, state))
-        if memory_state is not None:
-            self.memory.restore_checkpoint_state(memory_state, path)
+        for key, memory_state in memory_states.items():
+            if memory_state is not None:
+                memories[key].restore_checkpoint_state(memory_state, path)
         if agent_state is not None:
             self._restore_agent_state(self._decode_host_tree(agent_state))
         self.set_mode("eval")
 
-    def _memory_state_to_load(self, state: Any, path: str, problems: list) -> Any:
+    def _memory_state_to_load(self, memory: Any, key: str, state: Any, path: str, problems: list) -> Any:
         if state is None:
             return None
-        if self.memory is None:
-            logger.warning(f"The checkpoint {path!r} holds memory contents, but the agent has no memory: skipped")
+        if memory is None:
+            logger.warning(f"The checkpoint {path!r} holds {key!r} contents, but the agent has no such memory: skipped")
             return None
         state = self._decode_host_tree(state)
-        problems += [f"[memory] {line}" for line in self.memory.check_checkpoint_state(state, path)]
+        problems += [f"[{key}] {line}" for line in memory.check_checkpoint_state(state, path)]
         return state
 
     def _replace_module(self, name: str, old: Any, new: Any) -> None:

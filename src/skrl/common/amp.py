@@ -130,6 +130,12 @@ class AMPSchedule(PPOSchedule):
             for _ in range(math.ceil(self.motion_dataset.memory_size / batch)):
                 self.motion_dataset.add_samples(states=self.collect_reference_motions(batch))
 
+    def _checkpointed_memories(self) -> dict[str, Any]:
+        """With ``experiment.checkpoint_memory``, the motion dataset and the reply buffer are saved too: exact
+        resume needs the reference motions and past AMP states the discriminator trains on."""
+        return {**super()._checkpointed_memories(), "motion_dataset": self.motion_dataset,
+                "reply_buffer": self.reply_buffer}
+
     @property
     def _amp(self) -> AMPConfig:
         return self._ppo
