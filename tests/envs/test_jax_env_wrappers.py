@@ -256,3 +256,42 @@ def test_ppo_trains_on_functional_envs(backend, tmp_path, make_env, kwargs):
                                                  "experiment": {"directory": str(tmp_path)}})
     builders.trainer(backend, wrapper, agent, timesteps=8).train()
     assert agent.memory.filled
+
+
+class _BufferReusingEnv(gymnasium.Env):
+    """Writes every step's observation and reward into the same NumPy buffers and returns them (as vectorised
+    simulators do to avoid allocations)."""
+
+    def __init__(self):
+        self.observation_space = gymnasium.spaces.Box(-10, 10, (3,), np.float32)
+        self.action_space = gymnasium.spaces.Discrete(2)
+        self._obs, self._t = np.zeros(3, np.float32), 0
+
+    def reset(self, *, seed=None, options=None):
+        self._t = 0
+        self._obs[:] = 0
+        return self._obs, {}
+
+    def step(self, action):
+        self._t += 1
+        self._obs[:] = self._t
+        return self._obs, float(self._t), False, False, {}
+
+
+def test_jax_backend_outputs_do_not_alias_an_envs_reused_buffers():
+    """On the CPU, ``jax.device_put`` of a small NumPy array may share its memory; the wrapper's arrays must not
+    change when the env rewrites its buffers on the next step."""
+    from skrl.envs.wrappers.jax import wrap_env
+
+    previous = config.jax.backend
+    config.jax.backend = "jax"
+    try:
+        env = wrap_env(_BufferReusingEnv(), wrapper="gymnasium", verbose=False)
+        env.reset()
+        first, *_ = env.step(np.zeros((1, 1), np.int32))
+        second, *_ = env.step(np.zeros((1, 1), np.int32))
+        assert isinstance(first, jax.Array)
+        np.testing.assert_array_equal(np.asarray(first), [[1, 1, 1]])
+        np.testing.assert_array_equal(np.asarray(second), [[2, 2, 2]])
+    finally:
+        config.jax.backend = previous

@@ -15,7 +15,10 @@ from typing import Any, Mapping, Optional, Sequence
 import numpy as np
 
 from skrl._logging import logger
-from skrl.common.spaces import SpaceArrayOps, SpaceFunctions, unflatten_tensorized_space
+from skrl.common.spaces import HostArrayOps, SpaceArrayOps, SpaceFunctions, space_kind, unflatten_tensorized_space
+
+#: spaces whose observations are one array: flattened on the host before the transfer
+_SINGLE_LEAF_KINDS = ("box", "discrete", "multidiscrete")
 
 __all__ = [
     "DETECTION_RULES",
@@ -142,6 +145,7 @@ class _EnvWrapperCore:
             self._unwrapped = env
         self._ops = self._create_array_ops()
         self._spaces = SpaceFunctions(self._ops)
+        self._host_spaces = SpaceFunctions(HostArrayOps(self._ops.numpy_casts))
         self._device = self._ops.parse_device(getattr(self._unwrapped, "device", None))
 
     def _create_array_ops(self) -> SpaceArrayOps:
@@ -193,11 +197,17 @@ class _EnvWrapperCore:
 
     def _flatten(self, space: Any, x: Any) -> Any:
         """An env observation or state (of any framework) as a flattened ``(num_envs, size)`` backend array."""
+        if isinstance(x, np.ndarray) and space_kind(space) in _SINGLE_LEAF_KINDS:
+            # a NumPy leaf: cast and reshaped on the host, then one transfer (no operations on device arrays)
+            host = self._host_spaces.flatten_tensorized_space(self._host_spaces.tensorize_space(space, x))
+            return self._ops.from_numpy(host, self.device)
         tensorized = self._spaces.tensorize_space(space, self._adopt_foreign(x), device=self.device)
         return self._spaces.flatten_tensorized_space(tensorized)
 
     def _env_actions(self, space: Any, actions: Any, squeeze: bool) -> Any:
         """Flattened agent actions as what a NumPy env takes (untensorized; squeezed for a single env)."""
+        if self._ops.is_native(actions):  # fetched once, then split and reshaped on the host
+            actions = self._ops.to_numpy(actions)
         return self._spaces.untensorize_space(space, unflatten_tensorized_space(space, actions),
                                               squeeze_batch_dimension=squeeze)
 

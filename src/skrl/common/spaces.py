@@ -170,6 +170,35 @@ def unflatten_tensorized_space(space: Any, x: Any) -> Any:
     return x.reshape(-1, *_leaf_shape(kind, space))
 
 
+class HostArrayOps:
+    """NumPy leaf operations with a backend's casts: the host side of a wrapper's conversions (an observation is
+    tensorized and flattened in NumPy, then transferred once)."""
+
+    def __init__(self, numpy_casts: dict) -> None:
+        self.numpy_casts = numpy_casts
+
+    def is_native(self, x: Any) -> bool:
+        return False
+
+    def is_leaf(self, x: Any) -> bool:
+        return isinstance(x, np.ndarray)
+
+    def adopt(self, x: Any) -> Any:
+        return x
+
+    def parse_device(self, device: Any) -> Any:
+        return None
+
+    def from_numpy(self, x: np.ndarray, device: Any = None) -> np.ndarray:
+        return x
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        return np.asarray(x)
+
+    def concatenate(self, xs: Sequence[Any]) -> Any:
+        return np.concatenate(list(xs), axis=-1)
+
+
 class SpaceFunctions:
     """The spaces utilities bound to one backend's leaf operations.
 
