@@ -19,7 +19,7 @@ without a specification has no states (it gets ``inputs["rnn"] == []``, as in sk
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 from skrl._logging import logger
 from skrl.common.errors import InvalidConfigValueError
@@ -180,6 +180,31 @@ class RecurrentHooks:
     def _rnn_stored_samples(self) -> dict:
         """The initial states as ``(num_envs, num_layers, hidden)`` rows, by memory tensor name."""
         raise NotImplementedError
+
+    def _rnn_from_host(self, state: Any) -> Any:
+        """A host (NumPy) state as the backend's array on the agent's device."""
+        raise NotImplementedError
+
+    # the states the next act feeds the models are part of the resume state: a run resumed mid-episode goes on
+    # with them, as the uninterrupted run does
+    def _algorithm_state(self) -> dict:
+        state = super()._algorithm_state()
+        if getattr(self, "_rnn", None) is not None:
+            state["rnn_states"] = {role: {str(i): self._to_host(s) for i, s in enumerate(states)}
+                                   for role, states in self._rnn_initial_states.items() if states}
+        return state
+
+    def _restore_algorithm_state(self, state: Mapping[str, Any]) -> None:
+        super()._restore_algorithm_state(state)
+        saved = state.get("rnn_states") or {}
+        if getattr(self, "_rnn", None) is None or not saved:
+            return
+        restored = dict(self._rnn_initial_states)
+        for role, states in saved.items():
+            if role in restored and len(states) == len(restored[role]):
+                restored[role] = [self._rnn_from_host(states[str(i)]) for i in range(len(states))]
+        self._rnn_initial_states = restored
+        self._rnn_final_states = {role: list(states) for role, states in restored.items()}
 
 
 class RecurrentAgentMixin(RecurrentHooks):

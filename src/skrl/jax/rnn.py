@@ -127,6 +127,9 @@ class RecurrentStates:
     def _rnn_zeros(self, size: tuple) -> jax.Array:
         return jax.device_put(np.zeros(size, dtype=np.float32), self.device)
 
+    def _rnn_from_host(self, state: Any) -> jax.Array:
+        return jax.device_put(np.array(state, dtype=np.float32), self.device)
+
     def _rnn_next_states(self, final: dict, terminated: Any, truncated: Any) -> dict:
         return _next_states(final, terminated, truncated)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
 from skrl.common.rnn import ROLES, RecurrentAgentMixin, RecurrentTRPOMixin
@@ -27,6 +28,9 @@ class RecurrentStates:
 
     def _rnn_zeros(self, size: tuple) -> torch.Tensor:
         return torch.zeros(size, dtype=torch.float32, device=self.device)
+
+    def _rnn_from_host(self, state: Any) -> torch.Tensor:
+        return torch.as_tensor(np.asarray(state), dtype=torch.float32, device=self.device)
 
     def _rnn_next_states(self, final: dict, terminated: Any, truncated: Any) -> dict:
         finished = torch.logical_or(torch.as_tensor(terminated), torch.as_tensor(truncated))
