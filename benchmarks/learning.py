@@ -79,15 +79,17 @@ def _module(path: str) -> Any:
     return importlib.import_module(path)
 
 
-def _legacy() -> bool:
+def legacy() -> bool:
+    """Whether the skrl imported is 1.x (the 1.4.3 side of the comparison)."""
     return _module("skrl").__version__.startswith("1.")
 
 
 def make_env(entry: Entry, backend: str, seed: int, num_envs: int = 0) -> Any:
     import gymnasium
 
-    env = gymnasium.make_vec(entry.task, num_envs=num_envs or entry.num_envs, vectorization_mode="sync")
-    if _legacy() and isinstance(env.single_action_space, gymnasium.spaces.Discrete):  # 1.4.3 hands (num_envs, 1)
+    env = gymnasium.make_vec(entry.task, num_envs=num_envs or entry.num_envs, vectorization_mode="sync",
+                             **getattr(entry, "task_kwargs", {}))
+    if legacy() and isinstance(env.single_action_space, gymnasium.spaces.Discrete):  # 1.4.3 hands (num_envs, 1)
         env = gymnasium.wrappers.vector.TransformAction(env, lambda actions: np.asarray(actions).reshape(-1))
     env.reset(seed=seed)
     return _module(f"skrl.envs.wrappers.{backend}").wrap_env(env, wrapper="gymnasium", verbose=False)
@@ -157,6 +159,31 @@ def evaluate(agent: Any, entry: Entry, backend: str, episodes: int = 10) -> floa
     with no_grad:
         while active.any():
             states, rewards, terminated, truncated, _ = env.step(_deterministic_actions(agent, states))
+            totals += _to_numpy(rewards).reshape(-1) * active
+            active &= ~(_to_numpy(terminated).reshape(-1).astype(bool) | _to_numpy(truncated).reshape(-1).astype(bool))
+    env.close()
+    return float(totals.mean())
+
+
+def evaluate_through_act(agent: Any, entry: Any, backend: str, episodes: int = 10) -> float:
+    """Mean return over ``episodes`` fresh episodes (one env each) of ``agent.act``'s deterministic action (the most
+    likely for a categorical policy, else the mean), so that the agent's state preprocessor applies."""
+    import contextlib
+
+    env = make_env(entry, backend, seed=10_000, num_envs=episodes)
+    agent.set_running_mode("eval")
+    no_grad = _module("torch").no_grad() if backend == "torch" else contextlib.nullcontext()
+    states, _ = env.reset()
+    totals, active = np.zeros(episodes), np.ones(episodes, dtype=bool)
+    with no_grad:
+        while active.any():
+            actions, _, outputs = agent.act(states, timestep=10**9, timesteps=10**9)
+            if "net_output" in outputs:
+                logits = outputs["net_output"]
+                actions = logits.argmax(-1, keepdim=True) if hasattr(logits, "detach") else logits.argmax(-1, keepdims=True)
+            else:
+                actions = outputs.get("mean_actions", actions)
+            states, rewards, terminated, truncated, _ = env.step(actions)
             totals += _to_numpy(rewards).reshape(-1) * active
             active &= ~(_to_numpy(terminated).reshape(-1).astype(bool) | _to_numpy(truncated).reshape(-1).astype(bool))
     env.close()

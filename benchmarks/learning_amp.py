@@ -31,7 +31,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, os.pardir, "examples", "amp")]
 from _mountaincar_motions import AMP_SIZE, TASK, AMPTransitions, reference_motions  # noqa: E402
-from learning import EXPERIMENT, Entry, make_env  # noqa: E402
+from learning import EXPERIMENT, Entry, evaluate_through_act  # noqa: E402
 
 ENTRY = Entry("AMP", TASK, 8, 12_500, 256, 80)  # memory_size: the rollout length
 NETWORK = [{"name": "net", "input": "STATES", "layers": [64, 64], "activations": "tanh"}]
@@ -80,30 +80,6 @@ def build(backend: str, env: Any, directory: str, seed: int) -> Any:
                           collect_reference_motions=reference_motions(backend, env.device, seed))
 
 
-def evaluate(agent: Any, backend: str, episodes: int = 10) -> float:
-    """Mean return of the mean action over ``episodes`` fresh episodes, through ``agent.act`` (which applies the
-    agent's state preprocessor)."""
-    import contextlib
-
-    env = make_env(ENTRY, backend, seed=10_000, num_envs=episodes)
-    agent.set_running_mode("eval")
-    no_grad = __import__("torch").no_grad() if backend == "torch" else contextlib.nullcontext()
-    states, _ = env.reset()
-    totals, active = np.zeros(episodes), np.ones(episodes, dtype=bool)
-    with no_grad:
-        while active.any():
-            actions, _, outputs = agent.act(states, timestep=10**9, timesteps=10**9)
-            states, rewards, terminated, truncated, _ = env.step(outputs.get("mean_actions", actions))
-            totals += _numpy(rewards) * active
-            active &= ~(_numpy(terminated).astype(bool) | _numpy(truncated).astype(bool))
-    env.close()
-    return float(totals.mean())
-
-
-def _numpy(x: Any) -> np.ndarray:
-    return (x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)).reshape(-1)
-
-
 def run(backend: str, seed: int, scale: float, torch_threads: int) -> tuple[float, float, int]:
     """Train AMP on ``backend``; return (task return of the mean action, transitions/s, transitions)."""
     import gymnasium
@@ -128,7 +104,7 @@ def run(backend: str, seed: int, scale: float, torch_threads: int) -> tuple[floa
         start = time.perf_counter()
         trainer.train()
         elapsed = time.perf_counter() - start
-        score = evaluate(agent, backend)
+        score = evaluate_through_act(agent, ENTRY, backend)
     transitions = timesteps * ENTRY.num_envs
     return score, transitions / elapsed, transitions
 

@@ -1,13 +1,16 @@
-"""Learning benchmark for TRPO, CEM, Q-learning and SARSA, both backends (same table as ``benchmarks/learning.py``).
+"""Learning benchmark for the on-policy and tabular agents (PPO, A2C, RPO, TRPO, CEM, Q-learning, SARSA), both
+backends, beside skrl 1.4.3 (same table as ``benchmarks/learning.py``).
 
-    python benchmarks/learning_misc.py [--agents TRPO CEM ...] [--backends torch jax] [--seed 42] [--scale 1.0]
-                                       [--skrl143 /path/to/venv-skrl143/bin/python]
+    python benchmarks/learning_misc.py [--agents PPO A2C ...] [--backends torch jax] [--seed 42] [--scale 1.0]
+                                       [--skrl143 /path/to/venv-skrl143/bin/python] [--torch-threads 1]
 
-Each entry trains an agent built from the public API, as a user would. The return is the mean over 10 fresh
-episodes of the deterministic policy after training (the most likely or mean action; tabular agents: the greedy
-action of the Q-table, at most 200 steps an episode); the rate counts training transitions over the wall time of
-``trainer.train()`` (JIT compilation and the data layer included). With ``--skrl143`` each entry also runs on
-skrl 1.4.3 (torch) with the same settings, through ``_skrl143_misc.py`` in that Python.
+Each entry trains an agent built from the public API that skrl 1.4.3 shares, as a user would, so that the same
+code runs there (``--skrl143``: this file with ``--job`` in the Python of an environment that has it). The return
+is the mean over 10 fresh episodes of the deterministic policy after training, through ``agent.act`` (the most
+likely or mean action; tabular agents: the greedy action of the Q-table, at most 200 steps an episode); the rate
+counts training transitions over the wall time of ``trainer.train()`` (JIT compilation and the data layer
+included). RPO runs twice: on CartPole its perturbation of a Gaussian mean does not apply (a categorical policy:
+it is PPO), on Pendulum a policy written for it perturbs its mean torque by ``alpha``.
 """
 
 from __future__ import annotations
@@ -18,27 +21,28 @@ import importlib
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import time
 from typing import Any
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from learning import evaluate_through_act, make_env  # noqa: E402
+
 NETWORK = [{"name": "net", "input": "STATES", "layers": [64, 64], "activations": "tanh"}]
-#: agent settings, shared with the skrl 1.4.3 runner (plain values only)
-SETTINGS = {
-    "TRPO": {"rollouts": 64, "learning_epochs": 10, "mini_batches": 4, "value_learning_rate": 3e-3},
-    "CEM": {"rollouts": 256, "percentile": 0.7, "learning_rate": 1e-2},
-    "Q_LEARNING": {"discount_factor": 0.9, "learning_rate": 0.5},
-    "SARSA": {"discount_factor": 0.9, "learning_rate": 0.5},
-}
 EPSILON = 0.1  # exploration of the tabular epsilon-greedy policy
+KL_ADAPTIVE = {"learning_rate_scheduler": "KLAdaptiveLR", "learning_rate_scheduler_kwargs": {"kl_threshold": 0.008}}
+#: PPO on CartPole as in examples/ppo (RPO on CartPole: the same)
+PPO_CARTPOLE = {"rollouts": 128, "learning_epochs": 10, "mini_batches": 4, "learning_rate": 1e-3, **KL_ADAPTIVE,
+                "state_preprocessor": "RunningStandardScaler", "value_loss_scale": 0.5}
 
 
 @dataclasses.dataclass(frozen=True)
 class Entry:
-    """One row: an agent (package, class) on a gymnasium task with keyword arguments, run length and goal."""
+    """One row: an agent (package, class) on a gymnasium task with keyword arguments, envs, run length, goal and
+    plain settings (scheduler and preprocessors by class name)."""
 
     agent: str
     package: str
@@ -47,27 +51,37 @@ class Entry:
     num_envs: int
     timesteps: int
     goal: float
+    settings: dict
 
 
 ENTRIES = [
-    Entry("TRPO", "trpo", "CartPole-v1", {}, 4, 25_000, 475),
-    Entry("TRPO", "trpo", "Pendulum-v1", {}, 4, 25_000, -300),
-    Entry("CEM", "cem", "CartPole-v1", {}, 4, 25_000, 475),
-    Entry("Q_LEARNING", "q_learning", "FrozenLake-v1", {"is_slippery": False}, 4, 2_000, 1),
-    Entry("SARSA", "sarsa", "FrozenLake-v1", {"is_slippery": False}, 4, 2_000, 1),
+    Entry("PPO", "ppo", "CartPole-v1", {}, 8, 12_500, 475, PPO_CARTPOLE),
+    Entry("A2C", "a2c", "CartPole-v1", {}, 8, 12_500, 475,
+          {"rollouts": 32, "mini_batches": 1, "learning_rate": 1e-3, "entropy_loss_scale": 0.01,
+           "time_limit_bootstrap": True, "state_preprocessor": "RunningStandardScaler",
+           "learning_rate_scheduler": "KLAdaptiveLR",
+           "learning_rate_scheduler_kwargs": {"kl_threshold": 0.008, "max_lr": 3e-3}}),
+    Entry("RPO", "rpo", "CartPole-v1", {}, 8, 12_500, 475, PPO_CARTPOLE),
+    Entry("RPO", "rpo", "Pendulum-v1", {}, 4, 50_000, -300,
+          {"rollouts": 1024, "learning_epochs": 10, "mini_batches": 32, "discount_factor": 0.9,
+           "learning_rate": 1e-3, **KL_ADAPTIVE, "state_preprocessor": "RunningStandardScaler",
+           "value_preprocessor": "RunningStandardScaler", "value_loss_scale": 0.5, "alpha": 0.1}),
+    Entry("TRPO", "trpo", "CartPole-v1", {}, 4, 25_000, 475,
+          {"rollouts": 64, "learning_epochs": 10, "mini_batches": 4, "value_learning_rate": 3e-3,
+           "state_preprocessor": "RunningStandardScaler"}),
+    Entry("TRPO", "trpo", "Pendulum-v1", {}, 4, 25_000, -300,
+          {"rollouts": 64, "learning_epochs": 10, "mini_batches": 4, "value_learning_rate": 3e-3,
+           "state_preprocessor": "RunningStandardScaler"}),
+    Entry("CEM", "cem", "CartPole-v1", {}, 4, 25_000, 475, {"rollouts": 256, "percentile": 0.7, "learning_rate": 1e-2}),
+    Entry("Q_LEARNING", "q_learning", "FrozenLake-v1", {"is_slippery": False}, 4, 2_000, 1,
+          {"discount_factor": 0.9, "learning_rate": 0.5}),
+    Entry("SARSA", "sarsa", "FrozenLake-v1", {"is_slippery": False}, 4, 2_000, 1,
+          {"discount_factor": 0.9, "learning_rate": 0.5}),
 ]
 
 
 def _module(path: str) -> Any:
     return importlib.import_module(path)
-
-
-def make_env(entry: Entry, backend: str, seed: int) -> Any:
-    import gymnasium
-
-    env = gymnasium.make_vec(entry.task, num_envs=entry.num_envs, vectorization_mode="sync", **entry.task_kwargs)
-    env.reset(seed=seed)
-    return _module(f"skrl.envs.wrappers.{backend}").wrap_env(env, wrapper="gymnasium", verbose=False)
 
 
 def tabular_policy(backend: str, env: Any) -> Any:
@@ -109,35 +123,92 @@ def tabular_policy(backend: str, env: Any) -> Any:
     return JaxPolicy()
 
 
-def policy_model(instantiators: Any, spaces: tuple) -> Any:
-    """Categorical over a Discrete action space, else Gaussian with means in [-2, 2] (Pendulum's torque range)."""
+def rpo_policy(backend: str, env: Any) -> Any:
+    """A Gaussian policy (64x64 tanh, mean torques in [-2, 2]) whose mean RPO perturbs by ``inputs["alpha"]``."""
+    models = _module(f"skrl.models.{backend}")
+    if backend == "torch":
+        import torch
+        import torch.nn as nn
+
+        class TorchPolicy(models.GaussianMixin, models.Model):
+            def __init__(self) -> None:
+                models.Model.__init__(self, env.observation_space, env.action_space, env.device)
+                models.GaussianMixin.__init__(self, clip_actions=True)
+                self.net = nn.Sequential(nn.Linear(self.num_observations, 64), nn.Tanh(), nn.Linear(64, 64),
+                                         nn.Tanh(), nn.Linear(64, self.num_actions), nn.Tanh())
+                self.log_std_parameter = nn.Parameter(torch.zeros(self.num_actions))
+
+            def compute(self, inputs: dict, role: str) -> tuple:
+                mean = 2 * self.net(inputs["states"])
+                if "alpha" in inputs:
+                    mean = mean + torch.empty_like(mean).uniform_(-inputs["alpha"], inputs["alpha"])
+                return mean, self.log_std_parameter, {}
+
+        return TorchPolicy()
+    import flax.linen as nn
+    import jax
+    import jax.numpy as jnp
+
+    class JaxPolicy(models.GaussianMixin, models.Model):
+        def __init__(self, observation_space: Any, action_space: Any, device: Any = None, **kwargs: Any) -> None:
+            models.Model.__init__(self, observation_space, action_space, device, **kwargs)
+            models.GaussianMixin.__init__(self, clip_actions=True)
+
+        @nn.compact
+        def __call__(self, inputs: dict, role: str) -> tuple:
+            x = nn.tanh(nn.Dense(64)(nn.tanh(nn.Dense(64)(inputs["states"]))))
+            mean = 2 * nn.tanh(nn.Dense(self.num_actions)(x))
+            if "alpha" in inputs:
+                key = jax.random.fold_in(inputs["key"], 1)
+                mean = mean + jax.random.uniform(key, mean.shape, minval=-inputs["alpha"], maxval=inputs["alpha"])
+            return mean, self.param("log_std", lambda _: jnp.zeros(self.num_actions)), {}
+
+    return JaxPolicy(env.observation_space, env.action_space, env.device)
+
+
+def _policy(entry: Entry, backend: str, env: Any) -> Any:
     import gymnasium
 
-    if isinstance(spaces[1], gymnasium.spaces.Discrete):
+    instantiators = _module(f"skrl.utils.model_instantiators.{backend}")
+    spaces = (env.observation_space, env.action_space, env.device)
+    if isinstance(env.action_space, gymnasium.spaces.Discrete):
         return instantiators.categorical_model(*spaces, network=NETWORK, output="ACTIONS")
+    if entry.agent == "RPO":
+        return rpo_policy(backend, env)
     return instantiators.gaussian_model(*spaces, network=NETWORK, output="2 * tanh(ACTIONS)")
 
 
+def _resolved(settings: dict, backend: str, env: Any) -> dict:
+    """``settings`` with the scheduler and preprocessors named by class replaced by the classes (and kwargs)."""
+    cfg = dict(settings)
+    if "learning_rate_scheduler" in cfg:
+        cfg["learning_rate_scheduler"] = getattr(_module(f"skrl.resources.schedulers.{backend}"),
+                                                 cfg["learning_rate_scheduler"])
+    for key, size in (("state_preprocessor", env.observation_space), ("value_preprocessor", 1)):
+        if key in cfg:
+            cfg[key] = getattr(_module(f"skrl.resources.preprocessors.{backend}"), cfg[key])
+            cfg[f"{key}_kwargs"] = {"size": size, "device": env.device}
+    return cfg
+
+
 def build(entry: Entry, backend: str, env: Any, directory: str) -> Any:
-    cfg = {**SETTINGS[entry.agent], "experiment": {"directory": directory, "checkpoint_interval": 0}}
+    package = _module(f"skrl.agents.{backend}.{entry.package}")
+    cfg = {**getattr(package, f"{entry.agent}_DEFAULT_CONFIG"), **_resolved(entry.settings, backend, env)}
+    cfg["experiment"] = {**cfg["experiment"], "directory": directory, "checkpoint_interval": 0}
     memory = None
     if entry.agent in ("Q_LEARNING", "SARSA"):
         models = {"policy": tabular_policy(backend, env)}
     else:
-        instantiators = _module(f"skrl.utils.model_instantiators.{backend}")
-        spaces = (env.observation_space, env.action_space, env.device)
-        models = {"policy": policy_model(instantiators, spaces)}
-        if entry.agent == "TRPO":
-            models["value"] = instantiators.deterministic_model(*spaces, network=NETWORK, output="ONE")
-            scaler = _module(f"skrl.resources.preprocessors.{backend}").RunningStandardScaler
-            cfg.update({"state_preprocessor": scaler, "state_preprocessor_kwargs": {"size": env.observation_space}})
+        models = {"policy": _policy(entry, backend, env)}
+        if entry.agent != "CEM":
+            models["value"] = _module(f"skrl.utils.model_instantiators.{backend}").deterministic_model(
+                env.observation_space, env.action_space, env.device, network=NETWORK, output="ONE")
         for role, model in models.items():
             model.init_state_dict(role)
         memory = _module(f"skrl.memories.{backend}").RandomMemory(memory_size=cfg["rollouts"], num_envs=env.num_envs,
                                                                   device=env.device)
-    agent_class = getattr(_module(f"skrl.agents.{backend}.{entry.package}"), entry.agent)
-    return agent_class(models=models, memory=memory, observation_space=env.observation_space,
-                       action_space=env.action_space, device=env.device, cfg=cfg)
+    return getattr(package, entry.agent)(models=models, memory=memory, observation_space=env.observation_space,
+                                         action_space=env.action_space, device=env.device, cfg=cfg)
 
 
 def greedy_return(table: np.ndarray, entry: Entry, episodes: int = 10, max_steps: int = 200) -> float:
@@ -162,9 +233,7 @@ def evaluate(agent: Any, entry: Entry, backend: str) -> float:
     if entry.agent in ("Q_LEARNING", "SARSA"):
         table = agent.policy.table()
         return greedy_return(np.asarray(table.cpu() if hasattr(table, "cpu") else table), entry)
-    from skrl._cli import evaluate as evaluate_policy
-
-    return evaluate_policy(agent, entry.task, backend, episodes=10)
+    return evaluate_through_act(agent, entry, backend)
 
 
 def run(entry: Entry, backend: str, seed: int, scale: float, torch_threads: int) -> tuple[float, float, int]:
@@ -172,10 +241,7 @@ def run(entry: Entry, backend: str, seed: int, scale: float, torch_threads: int)
     from skrl.utils import set_seed
 
     if backend == "torch":
-        import torch
-
-        torch.set_num_threads(torch_threads)
-
+        _module("torch").set_num_threads(torch_threads)
     set_seed(seed)
     env = make_env(entry, backend, seed)
     timesteps = max(1, int(entry.timesteps * scale))
@@ -193,14 +259,12 @@ def run(entry: Entry, backend: str, seed: int, scale: float, torch_threads: int)
 
 
 def run_skrl143(python: str, entry: Entry, seed: int, scale: float, torch_threads: int) -> tuple[float, float, int]:
-    """The same entry on skrl 1.4.3 (torch), in the Python of its own environment (NaNs where it fails)."""
-    job = {"entry": dataclasses.asdict(entry), "settings": SETTINGS[entry.agent], "network": NETWORK,
-           "epsilon": EPSILON, "seed": seed, "timesteps": max(1, int(entry.timesteps * scale)),
-           "torch_threads": torch_threads}
-    result = subprocess.run([python, os.path.join(HERE, "_skrl143_misc.py"), json.dumps(job)], capture_output=True,
+    """The same entry on skrl 1.4.3 (torch): this file with ``--job`` in that Python (NaNs where it fails)."""
+    job = {"entry": dataclasses.asdict(entry), "seed": seed, "scale": scale, "torch_threads": torch_threads}
+    result = subprocess.run([python, os.path.abspath(__file__), "--job", json.dumps(job)], capture_output=True,
                             text=True)
     if result.returncode:
-        print(f"  skrl 1.4.3 failed: {result.stderr.strip().splitlines()[-1]}", flush=True)
+        print(f"  skrl 1.4.3 failed: {(result.stderr.strip().splitlines() or ['?'])[-1]}", flush=True)
         return float("nan"), float("nan"), 0
     score, rate, transitions = json.loads(result.stdout.strip().splitlines()[-1])
     return score, rate, transitions
@@ -208,13 +272,18 @@ def run_skrl143(python: str, entry: Entry, seed: int, scale: float, torch_thread
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--agents", nargs="*", default=[entry.agent for entry in ENTRIES])
+    parser.add_argument("--agents", nargs="*", default=sorted({entry.agent for entry in ENTRIES}))
     parser.add_argument("--backends", nargs="*", default=["torch", "jax"])
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every entry's timesteps (quick runs)")
     parser.add_argument("--skrl143", default="", help="Python of an environment with skrl 1.4.3 (torch)")
     parser.add_argument("--torch-threads", type=int, default=1, help="torch intra-op threads (small models: 1)")
+    parser.add_argument("--job", default="", help=argparse.SUPPRESS)  # one torch run, as JSON (the 1.4.3 side)
     args = parser.parse_args()
+    if args.job:
+        job = json.loads(args.job)
+        print(json.dumps(run(Entry(**job["entry"]), "torch", job["seed"], job["scale"], job["torch_threads"])))
+        return
     header = f"{'agent':10s} {'task':13s} {'backend':7s} {'transitions':>11s} {'return':>8s} {'goal':>6s} {'transitions/s':>13s}"
     print(header, flush=True)
     print("-" * len(header), flush=True)
