@@ -63,14 +63,21 @@ def _registry() -> Any:
 
 def examples_section() -> str:
     registry = _registry()
-    sections = []
+    sections, shown_helpers = [], set()
     for example in registry.find_examples():
-        sections.append("\n".join([
+        lines = [
             f"## {example.title}", "", example.description, "",
             f"Run it with `python {example.relative_path}` (`--timesteps N` sets the budget in env steps per "
             "environment; the test suite runs it with a tiny one).", "",
             f'```python title="{example.relative_path}"', f'--8<-- "{example.relative_path}"', "```",
-        ]))
+        ]
+        for helper in sorted(example.path.parent.glob("_*.py")):  # modules the examples beside it import
+            relative = helper.relative_to(ROOT).as_posix()
+            if relative not in shown_helpers:
+                shown_helpers.add(relative)
+                lines += ["", f"It imports `{helper.stem}` from beside it:", "",
+                          f'```python title="{relative}"', f'--8<-- "{relative}"', "```"]
+        sections.append("\n".join(lines))
     return "\n\n".join(sections)
 
 

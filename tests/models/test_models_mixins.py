@@ -186,3 +186,37 @@ def test_jax_act_is_traceable_with_a_key():
     inputs = {"states": states}
     a1, a2 = policy.act(inputs, "policy")[0], policy.act({"states": states}, "policy")[0]
     assert "key" in inputs and policy._g_prng.counter == 2 and not np.array_equal(a1, a2)
+
+
+def test_torch_set_mode_reaches_every_submodule():
+    """``set_mode`` skips ``nn.Module.train`` when nothing would change, yet a submodule a user switched by hand
+    is still brought in line (dropout on in "train", off in "eval")."""
+    from skrl.utils.model_instantiators.torch import deterministic_model
+
+    observation_space, action_space = spaces("box")
+    model = deterministic_model(observation_space, action_space, network=NETWORK, output="ACTIONS")
+    model.set_mode("train")
+    assert all(module.training for module in model.modules())
+    next(iter(model.children())).eval()
+    model.set_mode("train")
+    assert all(module.training for module in model.modules())
+    model.set_mode("eval")
+    assert not any(module.training for module in model.modules())
+    model.set_mode("eval")
+    assert not any(module.training for module in model.modules())
+
+
+def test_torch_entropy_output_only_with_gradients():
+    """Acting under ``no_grad`` (as agents do) leaves the entropy out of the outputs; ``get_entropy`` still has it."""
+    import torch
+
+    from skrl.utils.model_instantiators.torch import categorical_model
+
+    observation_space, _ = spaces("box")
+    model = categorical_model(observation_space, gymnasium.spaces.Discrete(3), network=NETWORK, output="ACTIONS")
+    states = torch.rand(BATCH, 4)
+    with torch.no_grad():
+        _, _, outputs = model.act({"states": states})
+    assert "entropy" not in outputs and model.get_entropy().shape == (BATCH,)
+    _, _, outputs = model.act({"states": states})
+    assert outputs["entropy"].shape == (BATCH,) and outputs["entropy"].requires_grad

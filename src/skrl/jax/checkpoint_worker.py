@@ -29,6 +29,8 @@ import numpy as np
 from skrl._logging import logger
 
 ENVIRONMENT_VARIABLE = "SKRL_JAX_CHECKPOINT_PROCESS"
+#: the helper's scheduling priority (Linux/Unix nice level): the lowest, so it only uses CPU training leaves idle
+HELPER_NICE = 19
 _LENGTH = struct.Struct("<Q")
 
 
@@ -102,6 +104,15 @@ def _read_frame(stream: BinaryIO) -> Optional[bytes]:
 
 # ---- the parent's side -----------------------------------------------------------------------------------------
 
+def _lower_priority(pid: int) -> None:
+    """Give the helper the lowest priority right after it starts (its threads, created later, inherit it)."""
+    if hasattr(os, "setpriority"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, pid, HELPER_NICE)
+        except OSError:
+            pass
+
+
 class CheckpointWorker:
     """One helper process; ``save`` blocks the calling (checkpoint) thread until the helper has written ``path``."""
 
@@ -109,6 +120,7 @@ class CheckpointWorker:
         environment = {**os.environ, "JAX_PLATFORMS": "cpu", ENVIRONMENT_VARIABLE: "0"}
         self._process = subprocess.Popen([sys.executable, "-m", "skrl.jax.checkpoint_worker"], stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, env=environment)
+        _lower_priority(self._process.pid)
         self._lock = threading.Lock()
 
     @property

@@ -2,7 +2,8 @@
 
 Declare them before ``Model`` (``class Policy(GaussianMixin, Model)``) and call their ``__init__`` after
 ``Model.__init__``. Options are parsed by the shared bases in ``skrl.common.mixins``. Every stochastic mixin
-also puts ``"entropy"`` in the outputs (what ``get_entropy()`` returns, with gradients).
+also puts ``"entropy"`` in the outputs (what ``get_entropy()`` returns, with gradients) when gradients are enabled;
+agents act under ``torch.inference_mode``, where it would cost ~10 us a call for nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class _TorchMixinState:
         setattr(self, f"{prefix}clip", bounds)
         setattr(self, f"{prefix}distribution", None)
         setattr(self, f"{prefix}log_std", None)
+        setattr(self, f"{prefix}parameters", None)  # what the last act's distribution is built from, lazily
 
     def _zero_entropy(self) -> torch.Tensor:
         """What ``get_entropy`` returns before any ``act``: 0 on the model's device."""
@@ -53,22 +55,27 @@ class GaussianMixin(GaussianMixinBase, _TorchMixinState):
     def act(self, inputs: Mapping[str, Any], role: str = "") -> tuple[torch.Tensor, torch.Tensor, dict]:
         mean_actions, log_std, outputs = self.compute(inputs, role)
         self._g_log_std = _clamp_log_std(self._g_settings, log_std)
-        self._g_distribution = Normal(mean_actions, self._g_log_std.exp(), validate_args=False)
+        self._g_parameters = (mean_actions, self._g_log_std.exp())
+        self._g_distribution = Normal(*self._g_parameters, validate_args=False)
         actions = _clip(self._g_distribution.rsample(), self._g_clip)
         log_prob = self._g_distribution.log_prob(inputs.get("taken_actions", actions))
         outputs["mean_actions"] = mean_actions
-        outputs["entropy"] = self._g_distribution.entropy()
+        if torch.is_grad_enabled():  # not when acting under no_grad/inference_mode, where nothing uses it
+            outputs["entropy"] = self.get_entropy(role)
         return actions, reduce_log_prob(log_prob, self._g_settings.reduction, actions.ndim), outputs
 
     def get_entropy(self, role: str = "") -> torch.Tensor:
         """Per-dimension entropy ``(B, A)`` of the last distribution (0 before any ``act``)."""
-        return self._zero_entropy() if self._g_distribution is None else self._g_distribution.entropy().to(self.device)
+        distribution = self.distribution(role)
+        return self._zero_entropy() if distribution is None else distribution.entropy().to(self.device)
 
     def get_log_std(self, role: str = "") -> Optional[torch.Tensor]:
         """Last (clamped) log-std broadcast to the batch, ``(B, A)``."""
-        return None if self._g_distribution is None else self._g_log_std.expand_as(self._g_distribution.mean)
+        return None if self._g_parameters is None else self._g_log_std.expand_as(self._g_parameters[0])
 
     def distribution(self, role: str = "") -> Optional[Normal]:
+        if self._g_distribution is None and self._g_parameters is not None:
+            self._g_distribution = Normal(*self._g_parameters, validate_args=False)
         return self._g_distribution
 
 
@@ -83,7 +90,8 @@ class MultivariateGaussianMixin(MultivariateGaussianMixinBase, _TorchMixinState)
         actions = _clip(self._mg_distribution.rsample(), self._mg_clip)
         log_prob = self._mg_distribution.log_prob(inputs.get("taken_actions", actions)).unsqueeze(-1)
         outputs["mean_actions"] = mean_actions
-        outputs["entropy"] = self._mg_distribution.entropy()
+        if torch.is_grad_enabled():  # not when acting under no_grad/inference_mode, where nothing uses it
+            outputs["entropy"] = self._mg_distribution.entropy()
         return actions, log_prob, outputs
 
     def get_entropy(self, role: str = "") -> torch.Tensor:
@@ -103,23 +111,49 @@ def _categorical(net_output: torch.Tensor, unnormalized_log_prob: bool) -> Categ
     return Categorical(probs=net_output, validate_args=False)
 
 
+def _normalized_logits(net_output: torch.Tensor, unnormalized_log_prob: bool) -> torch.Tensor:
+    """The log-probabilities ``torch.distributions.Categorical`` computes from logits (or from probabilities)."""
+    if unnormalized_log_prob:
+        return net_output - net_output.logsumexp(dim=-1, keepdim=True)
+    probs = net_output / net_output.sum(-1, keepdim=True)
+    eps = torch.finfo(probs.dtype).eps
+    return probs.clamp(min=eps, max=1 - eps).log()
+
+
+def _sample_categorical(logits: torch.Tensor) -> torch.Tensor:
+    """One index per row, ``(B, 1)``, drawn with probabilities ``exp(logits)`` (Gumbel-max: the argmax of the
+    log-probabilities plus Gumbel noise; ``-inf`` entries are never drawn)."""
+    uniform = torch.rand(logits.shape, dtype=logits.dtype, device=logits.device).clamp_(min=torch.finfo(logits.dtype).tiny)
+    return torch.argmax(logits.detach() - torch.log(-torch.log(uniform)), dim=-1, keepdim=True)
+
+
 class CategoricalMixin(CategoricalMixinBase, _TorchMixinState):
-    """Categorical policy over a Discrete action space: ``compute`` returns ``(net_output (B, n), outputs)``."""
+    """Categorical policy over a Discrete action space: ``compute`` returns ``(net_output (B, n), outputs)``.
+
+    ``act`` normalises, samples (Gumbel-max) and scores without building ``torch.distributions.Categorical``
+    (~90 us a call on the CPU); ``distribution()`` builds it on demand.
+    """
 
     def act(self, inputs: Mapping[str, Any], role: str = "") -> tuple[torch.Tensor, torch.Tensor, dict]:
         net_output, outputs = self.compute(inputs, role)
-        self._c_distribution = _categorical(net_output, self._c_unnormalized_log_prob)
-        actions = self._c_distribution.sample()
-        log_prob = self._c_distribution.log_prob(inputs.get("taken_actions", actions).reshape(-1))
+        logits = _normalized_logits(net_output, self._c_unnormalized_log_prob)
+        self._c_parameters, self._c_distribution = logits, None
+        actions = _sample_categorical(logits)
+        taken = inputs.get("taken_actions", actions).reshape(-1, 1).long()
+        log_prob = logits.gather(-1, taken)
         outputs["net_output"] = net_output
-        outputs["entropy"] = self._c_distribution.entropy()
-        return actions.unsqueeze(-1), log_prob.unsqueeze(-1), outputs
+        if torch.is_grad_enabled():  # not when acting under no_grad/inference_mode, where nothing uses it
+            outputs["entropy"] = self.get_entropy(role)
+        return actions, log_prob, outputs
 
     def get_entropy(self, role: str = "") -> torch.Tensor:
         """Entropy ``(B,)`` of the last distribution (0 before any ``act``)."""
-        return self._zero_entropy() if self._c_distribution is None else self._c_distribution.entropy().to(self.device)
+        distribution = self.distribution(role)
+        return self._zero_entropy() if distribution is None else distribution.entropy().to(self.device)
 
     def distribution(self, role: str = "") -> Optional[Categorical]:
+        if self._c_distribution is None and self._c_parameters is not None:
+            self._c_distribution = Categorical(logits=self._c_parameters, validate_args=False)
         return self._c_distribution
 
 
@@ -134,7 +168,8 @@ class MultiCategoricalMixin(MultiCategoricalMixinBase, _TorchMixinState):
         taken_actions = inputs.get("taken_actions", actions).reshape(actions.shape[0], -1)
         log_prob = torch.stack([d.log_prob(taken_actions[:, i]) for i, d in enumerate(self._mc_distribution)], dim=-1)
         outputs["net_output"] = net_output
-        outputs["entropy"] = self.get_entropy(role)
+        if torch.is_grad_enabled():  # not when acting under no_grad/inference_mode, where nothing uses it
+            outputs["entropy"] = self.get_entropy(role)
         return actions, reduce_log_prob(log_prob, self._mc_reduction, actions.ndim), outputs
 
     def get_entropy(self, role: str = "") -> torch.Tensor:

@@ -132,8 +132,13 @@ class Model(torch.nn.Module):
         raise NotImplementedError(common.ACT_NOT_IMPLEMENTED)
 
     def set_mode(self, mode: str) -> None:
-        """``"train"`` or ``"eval"`` (dropout, batch norm, ...)."""
-        self.train(common.training_flag(mode))
+        """``"train"`` or ``"eval"`` (dropout, batch norm, ...).
+
+        Agents switch modes around every update (off-policy: every env step), and ``nn.Module.train`` sets an
+        attribute on every submodule: it is called only when some submodule is in the other mode."""
+        flag = common.training_flag(mode)
+        if any(module.training != flag for module in self.modules()):
+            self.train(flag)
 
     def save(self, path: str, state_dict: Optional[Mapping[str, Any]] = None) -> None:
         """Write this model's ``state_dict()`` (or the given one) to ``path`` atomically."""

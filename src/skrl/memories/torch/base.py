@@ -35,9 +35,16 @@ class Memory(MemoryCore):
             return values
         return torch.as_tensor(np.asarray(values), dtype=like.dtype, device=like.device)
 
+    def add_samples(self, **tensors: Any) -> None:
+        with torch.no_grad():  # once for every tensor written (entering it costs about as much as a row write)
+            super().add_samples(**tensors)
+
     def _write(self, name: str, index: Index, values: Any) -> None:
         tensor = self.tensors[name]
-        with torch.no_grad():
+        if torch.is_grad_enabled():
+            with torch.no_grad():
+                tensor[index] = self._as_tensor(values, tensor)
+        else:
             tensor[index] = self._as_tensor(values, tensor)
 
     def _assign(self, name: str, tensor: Any) -> None:
