@@ -28,8 +28,10 @@ class TabularAgent(TabularSchedule, Agent):
     def _tabular_setup(self) -> None:
         self._jax = config.jax.backend == "jax"
         self._key = commit(jax.random.fold_in(config.jax.key, 0x5441), self.device)  # the agent's own stream
+        self._table_names: list[str] = []
         if self.policy is not None:
             self.policy.state_dict = commit(self.policy.state_dict.params, self.device)
+            self._table_names = self.policy._table_names()
         self._act_jitted = jax.jit(self._act_pure)
         self._update_jitted = jax.jit(self._update_pure)
 
@@ -38,8 +40,13 @@ class TabularAgent(TabularSchedule, Agent):
         actions, _, outputs = self.policy.act({"states": states, "key": subkey}, role="policy", params=params)
         return key, actions, outputs
 
+    def _tables(self) -> dict:
+        """The policy's tables as the jitted functions' ``params``: read straight from its attributes (building its
+        ``state_dict`` costs more than the step's whole update)."""
+        return {name: getattr(self.policy, name) for name in self._table_names}
+
     def _tabular_act(self, states: Any) -> tuple:
-        self._key, actions, outputs = self._act_jitted(self.policy.state_dict.params, states, self._key)
+        self._key, actions, outputs = self._act_jitted(self._tables(), states, self._key)
         return (actions if self._jax else jax.device_get(actions)), None, outputs
 
     def _update_pure(self, params: dict, transition: tuple, key: jax.Array) -> tuple:
@@ -62,8 +69,9 @@ class TabularAgent(TabularSchedule, Agent):
         return {**params, "q_table": table.at[index].add(delta)}, key
 
     def _tabular_update(self, *transition: Any) -> None:
-        params, self._key = self._update_jitted(self.policy.state_dict.params, transition, self._key)
-        self.policy.state_dict = params
+        params, self._key = self._update_jitted(self._tables(), transition, self._key)
+        for name, table in params.items():  # the same shapes and device, from the jitted update: no checks needed
+            object.__setattr__(self.policy, name, table)
 
 
 class Q_LEARNING(TabularAgent):
