@@ -20,9 +20,9 @@ from skrl.common.atomic_files import remove_stale_temporaries
 from skrl.common.checkpoint_policy import (
     CHECKPOINTS_SUBDIR,
     BestModelRecord,
-    IntervalPolicy,
     checkpoint_paths,
     checkpoint_tag,
+    interval_fires,
 )
 from skrl.common.config_merge import deep_merge
 from skrl.common.errors import CheckpointFileError, CheckpointMismatchError
@@ -242,8 +242,8 @@ class AgentCore(AgentResumeMixin, AgentMigrationMixin):
     def post_interaction(self, timestep: int, timesteps: int) -> None:
         """Write tracking data and checkpoints at their intervals (``timestep`` is 0-based; files use ``timestep + 1``)."""
         step = timestep + 1
-        write = IntervalPolicy(self.write_interval).should_fire(timestep)
-        checkpoint = self.training and IntervalPolicy(self.checkpoint_interval).should_fire(timestep)
+        write = interval_fires(self.write_interval, timestep)
+        checkpoint = self.training and interval_fires(self.checkpoint_interval, timestep)
         if write or (checkpoint and not self._tracking_enabled):
             self.write_tracking_data(step, timesteps)
         if checkpoint:
@@ -274,7 +274,7 @@ class AgentCore(AgentResumeMixin, AgentMigrationMixin):
     def _consider_best(self, timestep: int, reward: Optional[float]) -> None:
         if self.training and self._is_main_process and self.checkpoint_interval and self.checkpoint_interval > 0 \
                 and self._best.policy.is_improvement(reward):
-            self._best.update(timestep, float(reward), self._host_state())
+            self._best.update(timestep, float(reward), self._best_snapshot())
 
     # ---- checkpoints ---------------------------------------------------------------------------------------
 
@@ -283,6 +283,14 @@ class AgentCore(AgentResumeMixin, AgentMigrationMixin):
 
     def _host_state(self) -> dict[str, Any]:
         return {name: self._to_host(state) for name, state in self._module_states().items()}
+
+    def _best_snapshot(self) -> dict[str, Any]:
+        """The module states at an improvement, kept until the next checkpoint writes them (a backend may keep
+        references to immutable device arrays here and fetch them in ``_best_for_writing``)."""
+        return self._host_state()
+
+    def _best_for_writing(self, snapshot: dict[str, Any]) -> dict[str, Any]:
+        return snapshot
 
     def _write_group(self, states: Mapping[str, Any], tag: str, best: bool) -> list[str]:
         paths = checkpoint_paths(self.experiment_dir, tag, list(states), self.checkpoint_store_separately,
@@ -303,7 +311,7 @@ class AgentCore(AgentResumeMixin, AgentMigrationMixin):
         files = self._write_group(states, checkpoint_tag(timestep), best=False)
         self._last_checkpoint = timestep
         if not self._best.saved and self._best.state is not None:
-            self._write_group(self._best.state, "", best=True)
+            self._write_group(self._best_for_writing(self._best.state), "", best=True)
             self._best.saved = True
         if self._manifest is not None and timestep is not None:
             best = {"timestep": self._best.timestep, "reward": self._best.reward} if self._best.state is not None else None

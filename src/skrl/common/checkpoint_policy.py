@@ -27,8 +27,12 @@ class IntervalPolicy:
 
     def should_fire(self, timestep: int) -> bool:
         """``timestep`` is the 0-based trainer timestep."""
-        step = timestep + 1
-        return self.enabled and step > 1 and step % self.interval == 0
+        return interval_fires(self.interval, timestep)
+
+
+def interval_fires(interval: int, timestep: int) -> bool:
+    """``IntervalPolicy(interval).should_fire(timestep)`` without building the policy (agents ask every step)."""
+    return interval > 0 and timestep > 0 and (timestep + 1) % interval == 0
 
 
 @dataclasses.dataclass(frozen=True)

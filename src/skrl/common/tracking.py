@@ -159,8 +159,9 @@ def episode_statistics_fold(xp: Any, stats: Mapping[str, Any], snapshots: Any, s
 
 
 class HostStepBlock:
-    """Up to ``STATISTICS_BLOCK_STEPS`` env steps of rewards and done flags, written row by row into preallocated
-    NumPy arrays: a step costs two row copies, and a fold needs no stacking of per-step snapshots.
+    """Up to ``STATISTICS_BLOCK_STEPS`` env steps of rewards and terminated/truncated flags, written row by row into
+    preallocated NumPy arrays in the shape the env gives them: a step costs three row copies; flattening and the
+    done flags are computed once per block, in ``fold``.
 
     It reads like the list of ``(rewards, done, done)`` snapshots it replaces (``len``, ``block[i]``).
     """
@@ -168,32 +169,47 @@ class HostStepBlock:
     def __init__(self, capacity: int = STATISTICS_BLOCK_STEPS) -> None:
         self._capacity = capacity
         self._rewards: Optional[np.ndarray] = None
-        self._done: Optional[np.ndarray] = None
+        self._terminated: Optional[np.ndarray] = None
+        self._truncated: Optional[np.ndarray] = None
+        self._row_shape: tuple = ()
         self._steps = 0
 
     def append(self, snapshot: tuple) -> None:
-        rewards, terminated, truncated = (np.asarray(x).reshape(-1) for x in snapshot)
-        if self._rewards is None or self._rewards.shape[1] != rewards.shape[0]:
-            self._rewards = np.zeros((self._capacity, rewards.shape[0]), np.float32)
-            self._done = np.zeros((self._capacity, rewards.shape[0]), np.bool_)
-            self._steps = 0
-        self._rewards[self._steps] = rewards
-        np.logical_or(terminated, truncated, out=self._done[self._steps])
-        self._steps += 1
+        rewards, terminated, truncated = snapshot
+        shape = np.shape(rewards)
+        if shape != self._row_shape or self._rewards is None:
+            if self._steps:
+                raise ValueError(f"The rewards' shape changed within a block: {shape} after {self._row_shape}")
+            self._row_shape = shape
+            self._rewards = np.zeros((self._capacity, *shape), np.float32)
+            self._terminated = np.zeros((self._capacity, *np.shape(terminated)), np.bool_)
+            self._truncated = np.zeros((self._capacity, *np.shape(truncated)), np.bool_)
+        step = self._steps
+        self._rewards[step] = rewards
+        self._terminated[step] = terminated
+        self._truncated[step] = truncated
+        self._steps = step + 1
 
     def __len__(self) -> int:
         return self._steps
+
+    def _done(self, rows: slice) -> np.ndarray:
+        steps = len(range(*rows.indices(self._steps)))
+        return np.logical_or(self._terminated[rows].reshape(steps, -1), self._truncated[rows].reshape(steps, -1))
 
     def __getitem__(self, index: int) -> tuple:
         if not -self._steps <= index < self._steps:
             raise IndexError(index)
         index %= self._steps
-        return self._rewards[index], self._done[index], self._done[index]
+        done = self._done(slice(index, index + 1))[0]
+        return self._rewards[index].reshape(-1), done, done
 
     def fold(self, stats: Mapping[str, Any]) -> dict[str, Any]:
         """``stats`` updated with the steps held, which are then dropped."""
-        steps, self._steps = self._steps, 0
-        return episode_statistics_update_block(np, stats, self._rewards[:steps], self._done[:steps])
+        steps = self._steps
+        done = self._done(slice(0, steps))
+        self._steps = 0
+        return episode_statistics_update_block(np, stats, self._rewards[:steps].reshape(steps, -1), done)
 
 
 def episode_statistics_scalars(host: Mapping[str, np.ndarray]) -> dict[str, float]:

@@ -60,6 +60,15 @@ class Agent(AgentCore):
         return jax.tree_util.tree_map(lambda x: np.array(x, copy=True) if hasattr(x, "shape") else x,
                                       jax.device_get(state))
 
+    def _best_snapshot(self) -> dict:
+        # jax.Array leaves are immutable: keeping them is a snapshot (no host transfer at every improvement of the
+        # best reward, only when a checkpoint writes it); NumPy leaves (host preprocessors) may change in place
+        return jax.tree_util.tree_map(lambda x: x if isinstance(x, jax.Array) else np.array(x, copy=True)
+                                      if isinstance(x, np.ndarray) else x, self._module_states())
+
+    def _best_for_writing(self, snapshot: dict) -> dict:
+        return self._to_host(snapshot)
+
     def _decode_state(self, name: str, module: Any, state: Any) -> Any:
         if isinstance(state, (bytes, bytearray)):  # skrl 1.4.3: flax msgpack bytes per module
             return checkpoint_io.msgpack_restore(bytes(state))
