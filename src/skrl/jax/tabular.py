@@ -49,7 +49,16 @@ class TabularAgent(TabularSchedule, Agent):
         self._key, actions, outputs = self._act_jitted(self._tables(), states, self._key)
         return (actions if self._jax else jax.device_get(actions)), None, outputs
 
-    def _update_pure(self, params: dict, transition: tuple, key: jax.Array) -> tuple:
+    @staticmethod
+    def _packed_transition(transition: tuple) -> np.ndarray:
+        """The six host arrays of a transition as the columns of one ``(N, 6)`` float32 array: states and actions
+        (table indexes, below 2**24), rewards and flags are all exact in it."""
+        num_envs = np.shape(transition[0])[0] if np.ndim(transition[0]) else 1
+        return np.concatenate([np.asarray(x, dtype=np.float32).reshape(num_envs, 1) for x in transition], axis=1)
+
+    def _update_pure(self, params: dict, transition: Any, key: jax.Array) -> tuple:
+        if not isinstance(transition, tuple):  # packed by ``_packed_transition``
+            transition = tuple(transition[:, i] for i in range(6))
         states, actions, rewards, next_states, terminated, truncated = transition
         table = params["q_table"]
         states, actions, next_states = (jnp.asarray(x).reshape(-1).astype(jnp.int32) for x in (states, actions, next_states))
@@ -69,6 +78,8 @@ class TabularAgent(TabularSchedule, Agent):
         return {**params, "q_table": table.at[index].add(delta)}, key
 
     def _tabular_update(self, *transition: Any) -> None:
+        if not any(isinstance(x, jax.Array) for x in transition):  # host data: one transfer instead of six
+            transition = self._packed_transition(transition)
         params, self._key = self._update_jitted(self._tables(), transition, self._key)
         for name, table in params.items():  # the same shapes and device, from the jitted update: no checks needed
             object.__setattr__(self.policy, name, table)
