@@ -212,16 +212,21 @@ def run(entry: Entry, backend: str, seed: int, scale: float, torch_threads: int)
     return score, transitions / elapsed, transitions
 
 
-def run_skrl143(python: str, entry: Entry, seed: int, scale: float, torch_threads: int) -> tuple[float, float, int]:
-    """The same entry on skrl 1.4.3 (torch), in the Python of its own environment (NaNs where it fails)."""
-    job = {"entry": dataclasses.asdict(entry), "seed": seed, "scale": scale, "torch_threads": torch_threads}
-    result = subprocess.run([python, os.path.join(HERE, "_skrl143_learning.py"), json.dumps(job)],
-                            capture_output=True, text=True)
+def run_skrl143_job(python: str, command: list[str], job: dict) -> tuple[float, float, int]:
+    """Run ``command + [JSON of job]`` in skrl 1.4.3's Python; its last line is ``[return, transitions/s,
+    transitions]`` (NaNs, and the error's last line printed, where it fails)."""
+    result = subprocess.run([python, *command, json.dumps(job)], capture_output=True, text=True)
     if result.returncode:
         print(f"  skrl 1.4.3 failed: {(result.stderr.strip().splitlines() or ['?'])[-1]}", flush=True)
         return float("nan"), float("nan"), 0
     score, rate, transitions = json.loads(result.stdout.strip().splitlines()[-1])
     return score, rate, transitions
+
+
+def run_skrl143(python: str, entry: Entry, seed: int, scale: float, torch_threads: int) -> tuple[float, float, int]:
+    """The same entry on skrl 1.4.3 (torch), in the Python of its own environment (NaNs where it fails)."""
+    job = {"entry": dataclasses.asdict(entry), "seed": seed, "scale": scale, "torch_threads": torch_threads}
+    return run_skrl143_job(python, [os.path.join(HERE, "_skrl143_learning.py")], job)
 
 
 def main() -> None:

@@ -20,7 +20,6 @@ import argparse
 import copy
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +30,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, os.pardir, "examples", "amp")]
 from _mountaincar_motions import AMP_SIZE, TASK, AMPTransitions, reference_motions  # noqa: E402
-from learning import EXPERIMENT, Entry, evaluate_through_act  # noqa: E402
+from learning import EXPERIMENT, Entry, evaluate_through_act, run_skrl143_job  # noqa: E402
 
 ENTRY = Entry("AMP", TASK, 8, 12_500, 256, 80)  # memory_size: the rollout length
 NETWORK = [{"name": "net", "input": "STATES", "layers": [64, 64], "activations": "tanh"}]
@@ -112,13 +111,7 @@ def run(backend: str, seed: int, scale: float, torch_threads: int) -> tuple[floa
 def run_skrl143(python: str, seed: int, scale: float, torch_threads: int) -> tuple[float, float, int]:
     """The same run on skrl 1.4.3 (torch), this file in the Python of its own environment (NaNs where it fails)."""
     job = {"seed": seed, "scale": scale, "torch_threads": torch_threads}
-    result = subprocess.run([python, os.path.abspath(__file__), "--job", json.dumps(job)], capture_output=True,
-                            text=True)
-    if result.returncode:
-        print(f"  skrl 1.4.3 failed: {(result.stderr.strip().splitlines() or ['?'])[-1]}", flush=True)
-        return float("nan"), float("nan"), 0
-    score, rate, transitions = json.loads(result.stdout.strip().splitlines()[-1])
-    return score, rate, transitions
+    return run_skrl143_job(python, [os.path.abspath(__file__), "--job"], job)
 
 
 def main() -> None:

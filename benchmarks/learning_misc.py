@@ -20,7 +20,6 @@ import dataclasses
 import importlib
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +28,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from learning import evaluate_through_act, make_env  # noqa: E402
+from learning import evaluate_through_act, make_env, run_skrl143_job  # noqa: E402
 
 NETWORK = [{"name": "net", "input": "STATES", "layers": [64, 64], "activations": "tanh"}]
 EPSILON = 0.1  # exploration of the tabular epsilon-greedy policy
@@ -261,13 +260,7 @@ def run(entry: Entry, backend: str, seed: int, scale: float, torch_threads: int)
 def run_skrl143(python: str, entry: Entry, seed: int, scale: float, torch_threads: int) -> tuple[float, float, int]:
     """The same entry on skrl 1.4.3 (torch): this file with ``--job`` in that Python (NaNs where it fails)."""
     job = {"entry": dataclasses.asdict(entry), "seed": seed, "scale": scale, "torch_threads": torch_threads}
-    result = subprocess.run([python, os.path.abspath(__file__), "--job", json.dumps(job)], capture_output=True,
-                            text=True)
-    if result.returncode:
-        print(f"  skrl 1.4.3 failed: {(result.stderr.strip().splitlines() or ['?'])[-1]}", flush=True)
-        return float("nan"), float("nan"), 0
-    score, rate, transitions = json.loads(result.stdout.strip().splitlines()[-1])
-    return score, rate, transitions
+    return run_skrl143_job(python, [os.path.abspath(__file__), "--job"], job)
 
 
 def main() -> None:
