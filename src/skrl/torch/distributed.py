@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 from typing import Any, Iterable
 
 import torch
@@ -19,8 +20,17 @@ def ensure_process_group() -> None:
                 f"world size: {topology.world_size})")
     backend = "nccl" if torch.cuda.is_available() else "gloo"
     torch.distributed.init_process_group(backend, rank=topology.rank, world_size=topology.world_size)
+    atexit.register(_leave_process_group)
     if backend == "nccl":
         torch.cuda.set_device(topology.local_rank)
+
+
+def _leave_process_group() -> None:
+    """Destroy the process group before the interpreter tears down: left to the interpreter's exit, gloo's worker
+    threads can be destroyed while still running and abort the process ("terminate called without an active
+    exception"), failing a run that had finished."""
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
 
 
 def all_gather_objects(value: Any) -> list:
