@@ -272,6 +272,7 @@ class EventFile:
     """
 
     def __init__(self, logdir: str, filename_suffix: str = "") -> None:
+        _import_tensorboardx()
         from tensorboardX.proto.event_pb2 import Event
 
         os.makedirs(logdir, exist_ok=True)
@@ -316,9 +317,30 @@ def _create_event_file(logdir: str, suffix: str) -> Any:
     raise FileExistsError(f"Cannot create a new TensorBoard event file in {logdir!r}: {base}.* all exist")
 
 
-def _summary_writer_class() -> Any:
+def _import_tensorboardx() -> Any:
+    """Import tensorboardX without torch when torch is not loaded yet.
+
+    ``tensorboardX.writer`` imports torch whenever it is installed, only to accept torch tensors: in a JAX process
+    that is ~1 s and hundreds of MB for nothing. While tensorboardX loads, ``import torch`` is made to fail (it then
+    falls back to NumPy-only type checks); torch stays importable afterwards.
+    """
+    import sys
+
+    block_torch = "torch" not in sys.modules
+    if block_torch:
+        sys.modules["torch"] = None  # type: ignore[assignment]
     try:
         import tensorboardX
+        import tensorboardX.writer  # noqa: F401
+    finally:
+        if block_torch and sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
+    return tensorboardX
+
+
+def _summary_writer_class() -> Any:
+    try:
+        tensorboardX = _import_tensorboardx()
         from tensorboardX.proto.summary_pb2 import Summary
     except ImportError as e:  # pragma: no cover - core dependency
         raise ImportError("TensorBoard writing needs tensorboardX: pip install tensorboardX") from e
