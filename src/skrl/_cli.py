@@ -45,7 +45,11 @@ def make_env(env_id: str, num_envs: int, backend: str, seed: Optional[int]) -> A
 
     if env_id not in gymnasium.registry:
         raise CliError(f"unknown --env {env_id!r}: not a registered gymnasium environment (e.g. CartPole-v1, Pendulum-v1)")
-    env = gymnasium.make_vec(env_id, num_envs=num_envs, vectorization_mode="sync") if num_envs > 1 else gymnasium.make(env_id)
+    if num_envs > 1:  # same-step autoreset: finished sub-envs reset inside the step (no extra reset call)
+        env = gymnasium.make_vec(env_id, num_envs=num_envs, vectorization_mode="sync",
+                                 vector_kwargs={"autoreset_mode": gymnasium.vector.AutoresetMode.SAME_STEP})
+    else:
+        env = gymnasium.make(env_id)
     env.reset(seed=seed)
     return _module("envs.wrappers", backend).wrap_env(env, wrapper="gymnasium", verbose=False)
 
