@@ -222,8 +222,9 @@ class AgentCore(AgentResumeMixin, AgentMigrationMixin):
             raise RuntimeError(f"{type(self).__name__}.init(trainer_cfg) must be called before record_transition() "
                                "(the trainers call it in their constructor)")
         if self._statistics_enabled:
-            self._pending_steps.append(self._stats_snapshot(rewards, terminated, truncated))
-            if len(self._pending_steps) >= STATISTICS_BLOCK_STEPS:
+            pending = self._pending_steps
+            pending.append(self._stats_snapshot(rewards, terminated, truncated))
+            if len(pending) >= getattr(pending, "capacity", STATISTICS_BLOCK_STEPS):
                 self._fold_pending_steps()
 
     def _fold_pending_steps(self) -> None:

@@ -83,6 +83,9 @@ def episode_statistics_update(xp: Any, stats: Mapping[str, Any], rewards: Any, d
 
 #: env steps folded into the statistics at once by ``episode_statistics_update_block``
 STATISTICS_BLOCK_STEPS = 64
+#: steps a ``HostStepBlock`` holds before it is folded: a fold costs ~30 NumPy calls whatever the block's length,
+#: and a write interval folds anyway, so a longer block folds less often for the same work per step
+HOST_BLOCK_STEPS = 256
 
 
 def _cummax_rows(xp: Any, x: Any) -> Any:
@@ -159,15 +162,15 @@ def episode_statistics_fold(xp: Any, stats: Mapping[str, Any], snapshots: Any, s
 
 
 class HostStepBlock:
-    """Up to ``STATISTICS_BLOCK_STEPS`` env steps of rewards and terminated/truncated flags, written row by row into
+    """Up to ``capacity`` (``HOST_BLOCK_STEPS``) env steps of rewards and terminated/truncated flags, written row by row into
     preallocated NumPy arrays in the shape the env gives them: a step costs three row copies; flattening and the
     done flags are computed once per block, in ``fold``.
 
     It reads like the list of ``(rewards, done, done)`` snapshots it replaces (``len``, ``block[i]``).
     """
 
-    def __init__(self, capacity: int = STATISTICS_BLOCK_STEPS) -> None:
-        self._capacity = capacity
+    def __init__(self, capacity: int = HOST_BLOCK_STEPS) -> None:
+        self.capacity = capacity
         self._rewards: Optional[np.ndarray] = None
         self._terminated: Optional[np.ndarray] = None
         self._truncated: Optional[np.ndarray] = None
@@ -181,9 +184,9 @@ class HostStepBlock:
             if self._steps:
                 raise ValueError(f"The rewards' shape changed within a block: {shape} after {self._row_shape}")
             self._row_shape = shape
-            self._rewards = np.zeros((self._capacity, *shape), np.float32)
-            self._terminated = np.zeros((self._capacity, *np.shape(terminated)), np.bool_)
-            self._truncated = np.zeros((self._capacity, *np.shape(truncated)), np.bool_)
+            self._rewards = np.zeros((self.capacity, *shape), np.float32)
+            self._terminated = np.zeros((self.capacity, *np.shape(terminated)), np.bool_)
+            self._truncated = np.zeros((self.capacity, *np.shape(truncated)), np.bool_)
         step = self._steps
         self._rewards[step] = rewards
         self._terminated[step] = terminated
