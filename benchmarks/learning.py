@@ -80,8 +80,8 @@ def _module(path: str) -> Any:
 
 
 def legacy() -> bool:
-    """Whether the skrl imported is 1.x (the 1.4.3 side of the comparison)."""
-    return _module("skrl").__version__.startswith("1.")
+    """Whether the skrl imported is 1.4.x (the 1.4.3 side of the comparison; this skrl is 1.5 and later)."""
+    return _module("skrl").__version__.startswith("1.4.")
 
 
 def make_env(entry: Entry, backend: str, seed: int, num_envs: int = 0) -> Any:

@@ -1,7 +1,8 @@
 """Learning benchmark for the on-policy and tabular agents (PPO, A2C, RPO, TRPO, CEM, Q-learning, SARSA), both
 backends, beside skrl 1.4.3 (same table as ``benchmarks/learning.py``).
 
-    python benchmarks/learning_misc.py [--agents PPO A2C ...] [--backends torch jax] [--seed 42] [--scale 1.0]
+    python benchmarks/learning_misc.py [--agents PPO A2C ...] [--backends torch jax] [--seed 42] [--seeds 1]
+                                       [--scale 1.0]
                                        [--skrl143 /path/to/venv-skrl143/bin/python] [--torch-threads 1]
 
 Each entry trains an agent built from the public API that skrl 1.4.3 shares, as a user would, so that the same
@@ -9,8 +10,12 @@ code runs there (``--skrl143``: this file with ``--job`` in the Python of an env
 is the mean over 10 fresh episodes of the deterministic policy after training, through ``agent.act`` (the most
 likely or mean action; tabular agents: the greedy action of the Q-table, at most 200 steps an episode); the rate
 counts training transitions over the wall time of ``trainer.train()`` (JIT compilation and the data layer
-included). RPO runs twice: on CartPole its perturbation of a Gaussian mean does not apply (a categorical policy:
-it is PPO), on Pendulum a policy written for it perturbs its mean torque by ``alpha``.
+included); with ``--seeds N`` every implementation runs the seeds ``seed .. seed+N-1`` (interleaved) and the row
+gives the mean return, the median rate and the success rate (return >= goal). Q-learning and SARSA reach the goal
+in 2,000 steps on most seeds but not all (each env learns its own table; env 0's is read): their single-seed return
+is a coin flip, compare their success rates over several seeds (e.g. ``--seeds 20``). RPO runs twice: on CartPole
+its perturbation of a Gaussian mean does not apply (a categorical policy: it is PPO), on Pendulum a policy written
+for it perturbs its mean torque by ``alpha``.
 """
 
 from __future__ import annotations
@@ -268,6 +273,9 @@ def main() -> None:
     parser.add_argument("--agents", nargs="*", default=sorted({entry.agent for entry in ENTRIES}))
     parser.add_argument("--backends", nargs="*", default=["torch", "jax"])
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="run seeds seed, seed+1, ... (this many) for every implementation, interleaved seed by "
+                             "seed; print the mean return, the success rate (return >= goal) and the median rate")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every entry's timesteps (quick runs)")
     parser.add_argument("--skrl143", default="", help="Python of an environment with skrl 1.4.3 (torch)")
     parser.add_argument("--torch-threads", type=int, default=1, help="torch intra-op threads (small models: 1)")
@@ -283,14 +291,23 @@ def main() -> None:
     for entry in ENTRIES:
         if entry.agent not in args.agents:
             continue
-        runs = [(backend, lambda b=backend: run(entry, b, args.seed, args.scale, args.torch_threads))
+        seeds = [args.seed + i for i in range(max(1, args.seeds))]
+        runs = [(backend, lambda seed, b=backend: run(entry, b, seed, args.scale, args.torch_threads))
                 for backend in args.backends]
         if args.skrl143:
-            runs.append(("1.4.3", lambda: run_skrl143(args.skrl143, entry, args.seed, args.scale, args.torch_threads)))
-        for label, job in runs:
-            score, rate, transitions = job()
-            print(f"{entry.agent:10s} {entry.task:13s} {label:7s} {transitions:11d} {score:8.1f} {entry.goal:6.0f} "
-                  f"{rate:13.0f}", flush=True)
+            runs.append(("1.4.3", lambda seed: run_skrl143(args.skrl143, entry, seed, args.scale, args.torch_threads)))
+        results: dict[str, list] = {label: [] for label, _ in runs}
+        for seed in seeds:  # interleaved: a change of machine load affects every implementation alike
+            for label, job in runs:
+                results[label].append(job(seed))
+        for label, outcomes in results.items():
+            scores, rates = [o[0] for o in outcomes], [o[1] for o in outcomes]
+            line = (f"{entry.agent:10s} {entry.task:13s} {label:7s} {outcomes[0][2]:11d} {np.mean(scores):8.1f} "
+                    f"{entry.goal:6.0f} {np.median(rates):13.0f}")
+            if len(seeds) > 1:  # a single seed is a coin flip for the small tabular budgets
+                successes = sum(score >= entry.goal for score in scores)
+                line += f"   success {successes}/{len(seeds)} (seeds {seeds[0]}..{seeds[-1]})"
+            print(line, flush=True)
 
 
 if __name__ == "__main__":
