@@ -1,6 +1,6 @@
 """Learning benchmark: each agent on its standard task, on both backends; final returns and transitions/s.
 
-    python benchmarks/learning.py [--agents SAC TD3 ...] [--backends torch jax] [--seed 42] [--scale 1.0]
+    python benchmarks/learning.py [--agents SAC TD3 ...] [--backends torch jax] [--seed 42] [--seeds 1] [--scale 1.0]
                                   [--skrl143 /path/to/venv-skrl143/bin/python] [--torch-threads 1]
 
 The table has one entry per agent (``ENTRIES``): its task (CartPole-v1 for discrete actions, Pendulum-v1 for
@@ -229,29 +229,60 @@ def run_skrl143(python: str, entry: Entry, seed: int, scale: float, torch_thread
     return run_skrl143_job(python, [os.path.join(HERE, "_skrl143_learning.py")], job)
 
 
-def main() -> None:
+def parser_with_common_options(agents: list[str]) -> argparse.ArgumentParser:
+    """The options every learning benchmark takes (agents, backends, seeds, scale, skrl 1.4.3, torch threads)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--agents", nargs="*", default=[entry.agent for entry in ENTRIES])
+    parser.add_argument("--agents", nargs="*", default=agents)
     parser.add_argument("--backends", nargs="*", default=["torch", "jax"])
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="run seeds seed, seed+1, ... (this many) for every implementation, interleaved seed by "
+                             "seed; print the mean and median return, the success rate (return >= goal) and the "
+                             "median rate")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every entry's timesteps (quick runs)")
     parser.add_argument("--skrl143", default="", help="Python of an environment with skrl 1.4.3 (torch)")
     parser.add_argument("--torch-threads", type=int, default=1, help="torch intra-op threads (small models: 1)")
-    args = parser.parse_args()
-    header = f"{'agent':10s} {'task':13s} {'backend':7s} {'transitions':>11s} {'return':>8s} {'goal':>6s} {'transitions/s':>13s}"
+    return parser
+
+
+def compare(entries: list, args: argparse.Namespace, run_one: Any, run_legacy: Any) -> None:
+    """Print one row per entry and implementation: ``run_one(entry, backend, seed, scale, threads)`` for each of
+    ``args.backends`` and, with ``args.skrl143``, ``run_legacy(python, entry, seed, scale, threads)``.
+
+    With ``--seeds N`` the implementations run seed by seed, interleaved (a change of machine load hits them
+    alike). Whether one seed reaches the goal can be chaotic: two runs that differ only by float rounding can end
+    on either side of it (TD3 on Pendulum, the tabular agents' greedy readout), so compare success rates then.
+    """
+    header = (f"{'agent':10s} {'task':13s} {'backend':7s} {'transitions':>11s} {'return':>8s} {'goal':>6s} "
+              f"{'transitions/s':>13s}")
     print(header, flush=True)
     print("-" * len(header), flush=True)
-    for entry in ENTRIES:
+    seeds = [args.seed + i for i in range(max(1, args.seeds))]
+    for entry in entries:
         if entry.agent not in args.agents:
             continue
-        runs = [(backend, lambda b=backend: run(entry, b, args.seed, args.scale, args.torch_threads))
+        runs = [(backend, lambda seed, b=backend: run_one(entry, b, seed, args.scale, args.torch_threads))
                 for backend in args.backends]
         if args.skrl143:
-            runs.append(("1.4.3", lambda: run_skrl143(args.skrl143, entry, args.seed, args.scale, args.torch_threads)))
-        for label, job in runs:
-            score, rate, transitions = job()
-            print(f"{entry.agent:10s} {entry.task:13s} {label:7s} {transitions:11d} {score:8.1f} {entry.goal:6.0f} "
-                  f"{rate:13.0f}", flush=True)
+            runs.append(("1.4.3", lambda seed: run_legacy(args.skrl143, entry, seed, args.scale, args.torch_threads)))
+        results: dict[str, list] = {label: [] for label, _ in runs}
+        for seed in seeds:
+            for label, job in runs:
+                results[label].append(job(seed))
+        for label, outcomes in results.items():
+            scores, rates = [o[0] for o in outcomes], [o[1] for o in outcomes]
+            line = (f"{entry.agent:10s} {entry.task:13s} {label:7s} {outcomes[0][2]:11d} {np.mean(scores):8.1f} "
+                    f"{entry.goal:6.0f} {np.median(rates):13.0f}")
+            if len(seeds) > 1:
+                successes = sum(score >= entry.goal for score in scores)
+                line += (f"   median return {np.median(scores):.1f}, success {successes}/{len(seeds)} "
+                         f"(seeds {seeds[0]}..{seeds[-1]}: {' '.join(f'{x:.1f}' for x in scores)})")
+            print(line, flush=True)
+
+
+def main() -> None:
+    args = parser_with_common_options([entry.agent for entry in ENTRIES]).parse_args()
+    compare(ENTRIES, args, run, run_skrl143)
 
 
 if __name__ == "__main__":

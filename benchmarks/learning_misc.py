@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from learning import evaluate_through_act, make_env, run_skrl143_job  # noqa: E402
+from learning import compare, evaluate_through_act, make_env, parser_with_common_options, run_skrl143_job  # noqa: E402
 
 NETWORK = [{"name": "net", "input": "STATES", "layers": [64, 64], "activations": "tanh"}]
 EPSILON = 0.1  # exploration of the tabular epsilon-greedy policy
@@ -269,45 +269,14 @@ def run_skrl143(python: str, entry: Entry, seed: int, scale: float, torch_thread
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--agents", nargs="*", default=sorted({entry.agent for entry in ENTRIES}))
-    parser.add_argument("--backends", nargs="*", default=["torch", "jax"])
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--seeds", type=int, default=1,
-                        help="run seeds seed, seed+1, ... (this many) for every implementation, interleaved seed by "
-                             "seed; print the mean return, the success rate (return >= goal) and the median rate")
-    parser.add_argument("--scale", type=float, default=1.0, help="multiply every entry's timesteps (quick runs)")
-    parser.add_argument("--skrl143", default="", help="Python of an environment with skrl 1.4.3 (torch)")
-    parser.add_argument("--torch-threads", type=int, default=1, help="torch intra-op threads (small models: 1)")
+    parser = parser_with_common_options(sorted({entry.agent for entry in ENTRIES}))
     parser.add_argument("--job", default="", help=argparse.SUPPRESS)  # one torch run, as JSON (the 1.4.3 side)
     args = parser.parse_args()
     if args.job:
         job = json.loads(args.job)
         print(json.dumps(run(Entry(**job["entry"]), "torch", job["seed"], job["scale"], job["torch_threads"])))
         return
-    header = f"{'agent':10s} {'task':13s} {'backend':7s} {'transitions':>11s} {'return':>8s} {'goal':>6s} {'transitions/s':>13s}"
-    print(header, flush=True)
-    print("-" * len(header), flush=True)
-    for entry in ENTRIES:
-        if entry.agent not in args.agents:
-            continue
-        seeds = [args.seed + i for i in range(max(1, args.seeds))]
-        runs = [(backend, lambda seed, b=backend: run(entry, b, seed, args.scale, args.torch_threads))
-                for backend in args.backends]
-        if args.skrl143:
-            runs.append(("1.4.3", lambda seed: run_skrl143(args.skrl143, entry, seed, args.scale, args.torch_threads)))
-        results: dict[str, list] = {label: [] for label, _ in runs}
-        for seed in seeds:  # interleaved: a change of machine load affects every implementation alike
-            for label, job in runs:
-                results[label].append(job(seed))
-        for label, outcomes in results.items():
-            scores, rates = [o[0] for o in outcomes], [o[1] for o in outcomes]
-            line = (f"{entry.agent:10s} {entry.task:13s} {label:7s} {outcomes[0][2]:11d} {np.mean(scores):8.1f} "
-                    f"{entry.goal:6.0f} {np.median(rates):13.0f}")
-            if len(seeds) > 1:  # a single seed is a coin flip for the small tabular budgets
-                successes = sum(score >= entry.goal for score in scores)
-                line += f"   success {successes}/{len(seeds)} (seeds {seeds[0]}..{seeds[-1]})"
-            print(line, flush=True)
+    compare(ENTRIES, args, run, run_skrl143)
 
 
 if __name__ == "__main__":
