@@ -206,6 +206,51 @@ def test_torch_set_mode_reaches_every_submodule():
     assert not any(module.training for module in model.modules())
 
 
+def test_torch_set_mode_runs_a_submodule_own_train():
+    """A submodule with its own ``train`` (e.g. one that keeps batch norm frozen) still has it called by
+    ``set_mode``; plain submodules only get the flag (and dropout behaves per mode)."""
+    import torch
+
+    from skrl.torch.models import Model
+    from skrl.torch.mixins import DeterministicMixin
+
+    calls = []
+
+    class FrozenNorm(torch.nn.BatchNorm1d):
+        def train(self, mode=True):
+            calls.append(mode)
+            super().train(mode)
+            self.training = False  # always in evaluation mode
+            return self
+
+    class Policy(DeterministicMixin, Model):
+        def __init__(self, observation_space, action_space):
+            Model.__init__(self, observation_space, action_space, "cpu")
+            DeterministicMixin.__init__(self)
+            self.net = torch.nn.Sequential(torch.nn.Linear(4, 8), FrozenNorm(8), torch.nn.Dropout(0.5),
+                                           torch.nn.Linear(8, 2))
+
+        def compute(self, inputs, role=""):
+            return self.net(inputs["states"]), {}
+
+    observation_space, action_space = spaces("box")
+    model = Policy(observation_space, action_space)
+    model.set_mode("eval")
+    assert calls == [False] and not model.net[2].training
+    model.set_mode("train")
+    assert calls == [False, True] and model.net[2].training and not model.net[1].training
+    states = torch.ones(64, 4)
+    assert not torch.equal(model.act({"states": states})[0], model.act({"states": states})[0])  # dropout on
+
+    plain = Policy(observation_space, action_space)
+    plain.net[1] = torch.nn.BatchNorm1d(8)
+    plain.set_mode("eval")
+    assert not any(module.training for module in plain.modules())
+    assert torch.equal(plain.act({"states": states})[0], plain.act({"states": states})[0])  # dropout off
+    plain.set_mode("train")
+    assert all(module.training for module in plain.modules())
+
+
 def test_torch_entropy_output_only_with_gradients():
     """Acting under ``no_grad`` (as agents do) leaves the entropy out of the outputs; ``get_entropy`` still has it."""
     import torch
