@@ -150,11 +150,22 @@ class AgentCore(AgentResumeMixin, AgentMigrationMixin):
         self._manifest["environment"] = {"id": getattr(spec, "id", None), "num_envs": getattr(env, "num_envs", None)}
         write_manifest(self.experiment_dir, self._manifest)
 
+    def _backend_config(self) -> Any:
+        """This backend's section of ``skrl.config`` (``config.torch`` or ``config.jax``): devices and the process
+        topology; None for a backend-less agent (tests)."""
+        if not self._backend_name:
+            return None
+        from skrl import config
+
+        return getattr(config, self._backend_name)
+
     def _distributed_rank(self) -> int:
-        return 0
+        topology = self._backend_config()
+        return topology.rank if topology is not None and topology.is_distributed else 0
 
     def _world_size(self) -> int:
-        return 1
+        topology = self._backend_config()
+        return topology.world_size if topology is not None and topology.is_distributed else 1
 
     @property
     def _is_main_process(self) -> bool:
@@ -415,7 +426,9 @@ class AgentCore(AgentResumeMixin, AgentMigrationMixin):
     _backend_name: str = ""
 
     def _parse_device(self, device: Any) -> Any:
-        raise NotImplementedError
+        if not self._backend_name:
+            raise NotImplementedError
+        return self._backend_config().parse_device(device)
 
     def _module_state(self, module: Any) -> Any:
         raise NotImplementedError

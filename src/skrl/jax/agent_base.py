@@ -38,15 +38,6 @@ class Agent(AgentCore):
     _backend_name = "jax"
     ignored_config_keys = ("mixed_precision",)
 
-    def _parse_device(self, device: Any) -> Any:
-        return config.jax.parse_device(device)
-
-    def _distributed_rank(self) -> int:
-        return config.jax.rank if config.jax.is_distributed else 0
-
-    def _world_size(self) -> int:
-        return config.jax.world_size if config.jax.is_distributed else 1
-
     def _all_gather_host(self, tree: Mapping[str, Any]) -> list:
         return distributed.all_gather_host(tree)
 

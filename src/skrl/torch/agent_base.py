@@ -7,7 +7,6 @@ from typing import Any, Iterable, Mapping, Optional
 import numpy as np
 import torch
 
-from skrl import config
 from skrl.common import background_writer
 from skrl.common.agent_core import AgentCore
 from skrl.common.state_trees import describe_leaves, state_differences
@@ -55,15 +54,6 @@ class Agent(AgentCore):
         for role, model in self.models.items():
             model.to(model.device)
             _materialize_lazy_layers(model, role)
-
-    def _parse_device(self, device: Any) -> torch.device:
-        return config.torch.parse_device(device)
-
-    def _distributed_rank(self) -> int:
-        return config.torch.rank if config.torch.is_distributed else 0
-
-    def _world_size(self) -> int:
-        return config.torch.world_size if config.torch.is_distributed else 1
 
     def _all_gather_host(self, tree: Mapping[str, Any]) -> list:
         return distributed.all_gather_objects(dict(tree))
