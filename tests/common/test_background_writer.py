@@ -1,5 +1,5 @@
-"""The checkpoint thread: writes run in submission order, a failure is re-raised (never lost), and on Linux the
-thread runs at a lower priority than training, so that a write waits when every core is busy."""
+"""The checkpoint thread: writes run in submission order, a failure is re-raised (never lost), and the thread runs at
+the training thread's priority, so that writes keep up with training on a machine whose cores are all busy."""
 
 import os
 import sys
@@ -26,10 +26,8 @@ def test_writes_run_in_order_and_a_failure_is_reraised_at_wait():
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice levels are a Linux feature")
-def test_the_checkpoint_thread_runs_below_the_training_threads_priority():
+def test_the_checkpoint_thread_runs_at_the_training_threads_priority():
     seen = []
     background_writer.submit(lambda: seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
     background_writer.wait()
-    training = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    assert seen[0] >= min(training + background_writer.NICE_INCREMENT, 19)
-    assert seen[0] > training or training == 19
+    assert seen == [os.getpriority(os.PRIO_PROCESS, threading.get_native_id())]

@@ -9,7 +9,8 @@ same orbax directory, through ``checkpoint_io.save_state`` (temporary name, then
 
 Requests carry no pickles: a JSON description of the tree and an ``.npz`` of its arrays (read with
 ``allow_pickle=False``). If the helper cannot start or dies, saves fall back to this process (nothing is lost).
-Set ``SKRL_JAX_CHECKPOINT_PROCESS=0`` to always write in-process.
+Set ``SKRL_JAX_CHECKPOINT_PROCESS=0`` to always write in-process. The helper keeps the training process's priority
+(see ``skrl.common.background_writer``: a lower one only postpones writes on a busy machine).
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ import numpy as np
 from skrl._logging import logger
 
 ENVIRONMENT_VARIABLE = "SKRL_JAX_CHECKPOINT_PROCESS"
-#: the helper's scheduling priority (Linux/Unix nice level): the lowest, so it only uses CPU training leaves idle
-HELPER_NICE = 19
 _LENGTH = struct.Struct("<Q")
 
 
@@ -104,15 +103,6 @@ def _read_frame(stream: BinaryIO) -> Optional[bytes]:
 
 # ---- the parent's side -----------------------------------------------------------------------------------------
 
-def _lower_priority(pid: int) -> None:
-    """Give the helper the lowest priority right after it starts (its threads, created later, inherit it)."""
-    if hasattr(os, "setpriority"):
-        try:
-            os.setpriority(os.PRIO_PROCESS, pid, HELPER_NICE)
-        except OSError:
-            pass
-
-
 class CheckpointWorker:
     """One helper process; ``save`` blocks the calling (checkpoint) thread until the helper has written ``path``."""
 
@@ -120,7 +110,6 @@ class CheckpointWorker:
         environment = {**os.environ, "JAX_PLATFORMS": "cpu", ENVIRONMENT_VARIABLE: "0"}
         self._process = subprocess.Popen([sys.executable, "-m", "skrl.jax.checkpoint_worker"], stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, env=environment)
-        _lower_priority(self._process.pid)
         self._lock = threading.Lock()
 
     @property
