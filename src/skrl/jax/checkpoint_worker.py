@@ -28,6 +28,7 @@ from typing import Any, BinaryIO, Optional
 import numpy as np
 
 from skrl._logging import logger
+from skrl.common.environment_flags import switched_off
 
 ENVIRONMENT_VARIABLE = "SKRL_JAX_CHECKPOINT_PROCESS"
 _LENGTH = struct.Struct("<Q")
@@ -151,7 +152,7 @@ _start_lock = threading.Lock()
 
 
 def enabled() -> bool:
-    return os.environ.get(ENVIRONMENT_VARIABLE, "1").strip().lower() not in ("0", "off", "false", "no")
+    return not switched_off(ENVIRONMENT_VARIABLE)
 
 
 def worker() -> Optional[CheckpointWorker]:

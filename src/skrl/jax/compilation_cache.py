@@ -16,12 +16,12 @@ import os
 from typing import Optional
 
 from skrl._logging import logger
+from skrl.common.environment_flags import switched_off
 
 ENVIRONMENT_VARIABLE = "SKRL_JAX_COMPILATION_CACHE"
 #: LRU bound of skrl's cache directory (a bound also makes JAX lock the directory while writing, so that processes
 #: sharing the cache never read a half-written entry)
 MAX_SIZE_BYTES = 1 << 30
-_DISABLED = ("0", "off", "false", "no", "none")
 
 
 def default_directory() -> str:
@@ -34,9 +34,9 @@ def enable_compilation_cache(directory: Optional[str] = None) -> Optional[str]:
     every compiled program. Returns the directory in use, or None when disabled or configured by the user."""
     import jax
 
-    setting = os.environ.get(ENVIRONMENT_VARIABLE, "").strip()
-    if setting.lower() in _DISABLED and setting:
+    if switched_off(ENVIRONMENT_VARIABLE):
         return None
+    setting = os.environ.get(ENVIRONMENT_VARIABLE, "").strip()
     if jax.config.jax_compilation_cache_dir or os.environ.get("JAX_COMPILATION_CACHE_DIR"):
         return None
     directory = directory or setting or default_directory()

@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import os
 
+from skrl.common.environment_flags import switched_off
+
 ENVIRONMENT_VARIABLE = "SKRL_JAX_CPU_SYNC_DISPATCH"
-_DISABLED = ("0", "off", "false", "no")
 
 
 def configure_cpu_dispatch() -> bool:
     """Make CPU computations run on the calling thread (see the module docstring); whether the option was set."""
     import jax
 
-    if os.environ.get(ENVIRONMENT_VARIABLE, "").strip().lower() in _DISABLED:
+    if switched_off(ENVIRONMENT_VARIABLE):
         return False
     if "JAX_CPU_ENABLE_ASYNC_DISPATCH" in os.environ:
         return False

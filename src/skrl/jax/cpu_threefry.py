@@ -12,12 +12,10 @@ custom kernel) for the CPU. The random bits are identical: only the program's fo
 
 from __future__ import annotations
 
-import os
-
 from skrl._logging import logger
+from skrl.common.environment_flags import switched_off
 
 ENVIRONMENT_VARIABLE = "SKRL_JAX_CPU_UNROLLED_THREEFRY"
-_DISABLED = ("0", "off", "false", "no")
 
 
 def unroll_cpu_threefry() -> bool:
@@ -25,7 +23,7 @@ def unroll_cpu_threefry() -> bool:
 
     It relies on JAX internals: when they are not as expected, JAX's default is kept (logged at debug level).
     """
-    if os.environ.get(ENVIRONMENT_VARIABLE, "").strip().lower() in _DISABLED:
+    if switched_off(ENVIRONMENT_VARIABLE):
         return False
     try:
         from jax._src.interpreters import mlir
