@@ -1,6 +1,6 @@
 """Learning benchmark for AMP, both backends, beside skrl 1.4.3 (same table as ``benchmarks/learning.py``).
 
-    python benchmarks/learning_amp.py [--backends torch jax] [--seed 42] [--scale 1.0]
+    python benchmarks/learning_amp.py [--backends torch jax] [--seed 42] [--seeds 1] [--scale 1.0]
                                       [--skrl143 /path/to/venv-skrl143/bin/python] [--torch-threads 1]
 
 AMP needs reference motions, which no gymnasium task ships. The task here is MountainCarContinuous-v0, which
@@ -30,7 +30,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, os.pardir, "examples", "amp")]
 from _mountaincar_motions import AMP_SIZE, TASK, AMPTransitions, reference_motions  # noqa: E402
-from learning import EXPERIMENT, Entry, evaluate_through_act, run_skrl143_job  # noqa: E402
+from learning import EXPERIMENT, Entry, compare, evaluate_through_act, parser_with_common_options, run_skrl143_job  # noqa: E402
 
 ENTRY = Entry("AMP", TASK, 8, 12_500, 256, 80)  # memory_size: the rollout length
 NETWORK = [{"name": "net", "input": "STATES", "layers": [64, 64], "activations": "tanh"}]
@@ -115,28 +115,15 @@ def run_skrl143(python: str, seed: int, scale: float, torch_threads: int) -> tup
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backends", nargs="*", default=["torch", "jax"])
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--scale", type=float, default=1.0, help="multiply the timesteps (quick runs)")
-    parser.add_argument("--skrl143", default="", help="Python of an environment with skrl 1.4.3 (torch)")
-    parser.add_argument("--torch-threads", type=int, default=1, help="torch intra-op threads (small models: 1)")
+    parser = parser_with_common_options([ENTRY.agent])
     parser.add_argument("--job", default="", help=argparse.SUPPRESS)  # one torch run, as JSON (the 1.4.3 side)
     args = parser.parse_args()
     if args.job:
         job = json.loads(args.job)
         print(json.dumps(run("torch", job["seed"], job["scale"], job["torch_threads"])))
         return
-    header = f"{'agent':10s} {'task':24s} {'backend':7s} {'transitions':>11s} {'return':>8s} {'goal':>6s} {'transitions/s':>13s}"
-    print(header, flush=True)
-    print("-" * len(header), flush=True)
-    runs = [(backend, lambda b=backend: run(b, args.seed, args.scale, args.torch_threads)) for backend in args.backends]
-    if args.skrl143:
-        runs.append(("1.4.3", lambda: run_skrl143(args.skrl143, args.seed, args.scale, args.torch_threads)))
-    for label, job in runs:
-        score, rate, transitions = job()
-        print(f"{ENTRY.agent:10s} {ENTRY.task:24s} {label:7s} {transitions:11d} {score:8.1f} {ENTRY.goal:6.0f} "
-              f"{rate:13.0f}", flush=True)
+    compare([ENTRY], args, lambda entry, backend, *rest: run(backend, *rest),
+            lambda python, entry, *rest: run_skrl143(python, *rest))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Multi-agent learning benchmark: IPPO and MAPPO on a small cooperative PettingZoo task, on both backends.
 
-    python benchmarks/learning_multi_agent.py [--agents IPPO MAPPO] [--backends torch jax] [--seed 42] [--scale 1.0]
+    python benchmarks/learning_multi_agent.py [--agents IPPO MAPPO] [--backends torch jax] [--seed 42] [--seeds 1]
+                                              [--scale 1.0]
                                               [--skrl143 /path/to/venv-skrl143/bin/python] [--torch-threads 1]
 
 The task (``SignalTask``, the PettingZoo parallel API): each of 3 agents sees a signal in {0, 1, 2} (one-hot) and
@@ -17,6 +18,7 @@ import argparse
 import contextlib
 import importlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -167,31 +169,27 @@ def run_skrl143(python: str, algorithm: str, timesteps: int, seed: int, torch_th
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--agents", nargs="*", default=[entry[0] for entry in ENTRIES])
-    parser.add_argument("--backends", nargs="*", default=["torch", "jax"])
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--scale", type=float, default=1.0, help="multiply every entry's timesteps (quick runs)")
-    parser.add_argument("--skrl143", default="", help="Python of an environment with skrl 1.4.3 (torch)")
-    parser.add_argument("--torch-threads", type=int, default=1, help="torch intra-op threads (small models: 1)")
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from learning import Entry, compare, parser_with_common_options
+
+    parser = parser_with_common_options([entry[0] for entry in ENTRIES])
     parser.add_argument("--job", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.job:
         print(json.dumps(run(*json.loads(args.job))))
         return
-    header = f"{'agent':6s} {'backend':7s} {'steps':>7s} {'return':>7s} {'goal':>5s} {'steps/s':>8s}"
-    print(header, "-" * len(header), sep="\n", flush=True)
-    for algorithm, steps, goal in ENTRIES:
-        if algorithm not in args.agents:
-            continue
-        timesteps = max(1, int(steps * args.scale))
-        runs = [(b, lambda b=b: run(algorithm, b, timesteps, args.seed, args.torch_threads)) for b in args.backends]
-        if args.skrl143:
-            runs.append(("1.4.3", lambda: run_skrl143(args.skrl143, algorithm, timesteps, args.seed,
-                                                      args.torch_threads)))
-        for label, job in runs:
-            score, rate = job()
-            print(f"{algorithm:6s} {label:7s} {timesteps:7d} {score:7.1f} {goal:5.0f} {rate:8.0f}", flush=True)
+    entries = [Entry(algorithm, "SignalTask", 1, steps, 0, goal) for algorithm, steps, goal in ENTRIES]
+
+    def steps_of(entry: Any, scale: float) -> int:
+        return max(1, int(entry.timesteps * scale))
+
+    def run_ours(entry: Any, backend: str, seed: int, scale: float, threads: int) -> tuple[float, float, int]:
+        return (*run(entry.agent, backend, steps_of(entry, scale), seed, threads), steps_of(entry, scale))
+
+    def run_legacy(python: str, entry: Any, seed: int, scale: float, threads: int) -> tuple[float, float, int]:
+        return (*run_skrl143(python, entry.agent, steps_of(entry, scale), seed, threads), steps_of(entry, scale))
+
+    compare(entries, args, run_ours, run_legacy)
 
 
 if __name__ == "__main__":
