@@ -386,7 +386,13 @@ def _summary_writer_class() -> Any:
 
         def write_scalar(self, tag: str, value: Any, step: Any = None, walltime: Any = None) -> None:
             """Write one scalar event (not mirrored: the sinks write their own copies)."""
-            summary = Summary(value=[Summary.Value(tag=tag, simple_value=_host_float(value))])
+            self.write_scalars({tag: value}, step, walltime)
+
+        def write_scalars(self, scalars: Mapping[str, Any], step: Any = None, walltime: Any = None) -> None:
+            """Write several scalars of one step as one event (one record to encode and checksum instead of one per
+            tag; TensorBoard reads every value of an event). Not mirrored."""
+            summary = Summary(value=[Summary.Value(tag=tag, simple_value=_host_float(value))
+                                     for tag, value in scalars.items()])
             self._get_file_writer().add_summary(summary, step, walltime)
 
     return SummaryWriter
@@ -425,9 +431,8 @@ class TensorBoardSink:
             self._writer.mirror = mirror
 
     def write(self, scalars: Mapping[str, float], step: int) -> None:
-        for tag, value in scalars.items():
-            self.writer.write_scalar(tag, value, step)
         if scalars:
+            self.writer.write_scalars(scalars, step)
             self.writer.flush()
 
     def close(self) -> None:
