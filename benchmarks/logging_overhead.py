@@ -1,6 +1,6 @@
 """What tracking and checkpoints cost: PPO on CartPole-v1 (8 envs) with logging off and on, both backends.
 
-    python benchmarks/logging_overhead.py [--timesteps 12500] [--repeats 3] [--backends torch jax]
+    python benchmarks/logging_overhead.py [--timesteps 12500] [--repeats 3] [--backends torch jax] [--torch-threads 1]
 
 "off" is ``write_interval: 0, checkpoint_interval: 0``. "on" is the spec default (``"auto"`` intervals: TensorBoard
 every timesteps/100, a checkpoint every timesteps/10, the best model). Runs alternate off/on (the order flips each
@@ -63,7 +63,7 @@ def timed_data_layer() -> Iterator[dict]:
             setattr(AgentCore, name, method)
 
 
-def one_run(backend: str, mode: str, timesteps: int, num_envs: int, seed: int) -> dict[str, float]:
+def one_run(backend: str, mode: str, timesteps: int, num_envs: int, seed: int, torch_threads: int = 1) -> dict[str, float]:
     """Wall-clock and CPU seconds (this process, all threads) spent in ``trainer.train()``.
 
     CPU time is less disturbed by other processes on a busy machine; wall time also counts file I/O waits.
@@ -71,6 +71,8 @@ def one_run(backend: str, mode: str, timesteps: int, num_envs: int, seed: int) -
     from skrl._cli import build_agent, make_env
     from skrl.utils import set_seed
 
+    if backend == "torch":
+        importlib.import_module("torch").set_num_threads(torch_threads)
     set_seed(seed)
     with tempfile.TemporaryDirectory() as directory:
         env = make_env(ENV_ID, num_envs, backend, seed)
@@ -86,17 +88,17 @@ def one_run(backend: str, mode: str, timesteps: int, num_envs: int, seed: int) -
     return {"wall": wall, "cpu": cpu, "data_layer": data_layer["seconds"]}
 
 
-def measure(backends: list[str], timesteps: int, num_envs: int, repeats: int, seed: int) -> dict:
+def measure(backends: list[str], timesteps: int, num_envs: int, repeats: int, seed: int, torch_threads: int = 1) -> dict:
     """``{backend: {"off": [{"wall": s, "cpu": s}, ...], "on": [...]}}``, runs interleaved across modes and backends."""
     times: dict = {backend: {"off": [], "on": []} for backend in backends}
     for backend in backends:
         for mode in MODES:
-            one_run(backend, mode, WARM_UP_TIMESTEPS, num_envs, seed)
+            one_run(backend, mode, WARM_UP_TIMESTEPS, num_envs, seed, torch_threads)
     for repeat in range(repeats):
         order = ("off", "on") if repeat % 2 == 0 else ("on", "off")
         for backend in backends:
             for mode in order:
-                run = one_run(backend, mode, timesteps, num_envs, seed)
+                run = one_run(backend, mode, timesteps, num_envs, seed, torch_threads)
                 times[backend][mode].append(run)
                 print(f"  {backend:5s} {mode:3s}: wall {run['wall']:6.2f} s ({timesteps * num_envs / run['wall']:6.0f} "
                       f"transitions/s), cpu {run['cpu']:6.2f} s, data layer {run['data_layer']:5.2f} s "
@@ -136,8 +138,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="off/on pairs per backend")
     parser.add_argument("--backends", nargs="+", default=["torch", "jax"], choices=["torch", "jax"])
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--torch-threads", type=int, default=1,
+                        help="torch intra-op threads (default 1, as ppo_throughput.py: with more, the small matmuls of "
+                             "this job contend with the checkpoint thread and other load, and runs vary by 15%%)")
     args = parser.parse_args()
-    times = measure(args.backends, args.timesteps, args.num_envs, args.repeats, args.seed)
+    times = measure(args.backends, args.timesteps, args.num_envs, args.repeats, args.seed, args.torch_threads)
     report(times, args.timesteps, args.num_envs)
 
 
