@@ -41,6 +41,13 @@ def _materialize_lazy_layers(model: Any, role: str) -> None:
         model.init_state_dict(role)
 
 
+def _host_rows(x: Any) -> Any:
+    """A NumPy view of a CPU tensor (the host block copies its rows at once), or ``x`` as it is."""
+    if isinstance(x, torch.Tensor):
+        return (x.detach() if x.requires_grad else x).numpy()
+    return x
+
+
 class Agent(AgentCore):
     """Base class of torch agents (``skrl.agents.torch.Agent``)."""
 
@@ -165,7 +172,7 @@ class Agent(AgentCore):
         # copies: an env may overwrite its reward and done buffers in place on the next step (Isaac Lab does); the
         # host block copies the rows itself
         if isinstance(self._pending_steps, HostStepBlock):
-            return tuple(x.detach().numpy() if isinstance(x, torch.Tensor) else x for x in (rewards, terminated, truncated))
+            return _host_rows(rewards), _host_rows(terminated), _host_rows(truncated)
         return tuple(x.clone() if isinstance(x, torch.Tensor) else torch.as_tensor(x, device=self.device)
                      for x in (rewards, terminated, truncated))
 
