@@ -190,10 +190,14 @@ def evaluate_through_act(agent: Any, entry: Any, backend: str, episodes: int = 1
     return float(totals.mean())
 
 
-def run(entry: Entry, backend: str, seed: int, scale: float, torch_threads: int) -> tuple[float, float, int]:
-    """Train ``entry`` on ``backend``; return (deterministic return, transitions/s, transitions)."""
+def train_and_score(entry: Any, backend: str, seed: int, scale: float, torch_threads: int, build: Any = None,
+                    evaluate: Any = None) -> tuple[float, float, int]:
+    """Train ``entry`` on ``backend`` with ``build(entry, backend, env, directory)`` (default: this file's) and score
+    it with ``evaluate(agent, entry, backend)``; return (deterministic return, transitions/s, transitions).
+    Shared by every learning benchmark whose entries carry ``timesteps`` and ``num_envs``."""
     from skrl.utils import set_seed
 
+    build, evaluate = build or globals()["build"], evaluate or globals()["evaluate"]
     if backend == "torch":
         _module("torch").set_num_threads(torch_threads)
     set_seed(seed)
@@ -212,6 +216,11 @@ def run(entry: Entry, backend: str, seed: int, scale: float, torch_threads: int)
     return score, transitions / elapsed, transitions
 
 
+def run(entry: Entry, backend: str, seed: int, scale: float, torch_threads: int) -> tuple[float, float, int]:
+    """Train ``entry`` on ``backend``; return (deterministic return, transitions/s, transitions)."""
+    return train_and_score(entry, backend, seed, scale, torch_threads)
+
+
 def run_skrl143_job(python: str, command: list[str], job: dict) -> tuple[float, float, int]:
     """Run ``command + [JSON of job]`` in skrl 1.4.3's Python; its last line is ``[return, transitions/s,
     transitions]`` (NaNs, and the error's last line printed, where it fails)."""
@@ -221,6 +230,14 @@ def run_skrl143_job(python: str, command: list[str], job: dict) -> tuple[float, 
         return float("nan"), float("nan"), 0
     score, rate, transitions = json.loads(result.stdout.strip().splitlines()[-1])
     return score, rate, transitions
+
+
+def run_skrl143_script(python: str, script: str, entry: Any, seed: int, scale: float,
+                       torch_threads: int) -> tuple[float, float, int]:
+    """``entry`` on skrl 1.4.3 (torch): ``script --job JSON`` in that Python, for benchmarks that run themselves
+    there (NaNs where it fails)."""
+    job = {"entry": dataclasses.asdict(entry), "seed": seed, "scale": scale, "torch_threads": torch_threads}
+    return run_skrl143_job(python, [script, "--job"], job)
 
 
 def run_skrl143(python: str, entry: Entry, seed: int, scale: float, torch_threads: int) -> tuple[float, float, int]:

@@ -26,14 +26,13 @@ import importlib
 import json
 import os
 import sys
-import tempfile
-import time
 from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from learning import compare, evaluate_through_act, make_env, parser_with_common_options, run_skrl143_job  # noqa: E402
+import learning  # noqa: E402
+from learning import compare, evaluate_through_act, parser_with_common_options  # noqa: E402
 
 NETWORK = [{"name": "net", "input": "STATES", "layers": [64, 64], "activations": "tanh"}]
 EPSILON = 0.1  # exploration of the tabular epsilon-greedy policy
@@ -242,30 +241,12 @@ def evaluate(agent: Any, entry: Entry, backend: str) -> float:
 
 def run(entry: Entry, backend: str, seed: int, scale: float, torch_threads: int) -> tuple[float, float, int]:
     """Train ``entry`` on ``backend``; return (deterministic return, transitions/s, transitions)."""
-    from skrl.utils import set_seed
-
-    if backend == "torch":
-        _module("torch").set_num_threads(torch_threads)
-    set_seed(seed)
-    env = make_env(entry, backend, seed)
-    timesteps = max(1, int(entry.timesteps * scale))
-    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as directory:
-        agent = build(entry, backend, env, directory)
-        trainer = _module(f"skrl.trainers.{backend}").SequentialTrainer(
-            env=env, agents=agent, cfg={"timesteps": timesteps, "headless": True, "disable_progressbar": True,
-                                        "close_environment_at_exit": False})
-        start = time.perf_counter()
-        trainer.train()
-        elapsed = time.perf_counter() - start
-        score = evaluate(agent, entry, backend)
-    transitions = timesteps * entry.num_envs
-    return score, transitions / elapsed, transitions
+    return learning.train_and_score(entry, backend, seed, scale, torch_threads, build, evaluate)
 
 
 def run_skrl143(python: str, entry: Entry, seed: int, scale: float, torch_threads: int) -> tuple[float, float, int]:
     """The same entry on skrl 1.4.3 (torch): this file with ``--job`` in that Python (NaNs where it fails)."""
-    job = {"entry": dataclasses.asdict(entry), "seed": seed, "scale": scale, "torch_threads": torch_threads}
-    return run_skrl143_job(python, [os.path.abspath(__file__), "--job"], job)
+    return learning.run_skrl143_script(python, os.path.abspath(__file__), entry, seed, scale, torch_threads)
 
 
 def main() -> None:
