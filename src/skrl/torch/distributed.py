@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import atexit
+import datetime
 from typing import Any, Iterable
 
 import torch
 
 from skrl import config
 from skrl._logging import logger
+
+#: the longest a process waits at exit for its peers' final barrier
+_EXIT_BARRIER_TIMEOUT = datetime.timedelta(seconds=30)
 
 
 def ensure_process_group() -> None:
@@ -26,11 +30,23 @@ def ensure_process_group() -> None:
 
 
 def _leave_process_group() -> None:
-    """Destroy the process group before the interpreter tears down: left to the interpreter's exit, gloo's worker
-    threads can be destroyed while still running and abort the process ("terminate called without an active
-    exception"), failing a run that had finished."""
-    if torch.distributed.is_initialized():
-        torch.distributed.destroy_process_group()
+    """Leave the process group while the interpreter is fully alive.
+
+    A gloo worker thread frees a finished collective's tensors after the caller has moved on, and freeing a tensor
+    that Python has already released takes the GIL. If that happens once the interpreter has begun to finalize, the
+    thread is killed inside a destructor and the process aborts ("terminate called without an active exception"),
+    failing a run that had finished. ``destroy_process_group`` alone does not stop gloo's threads, so a last barrier
+    comes first: the caller waits for it without the GIL, so every worker can finish freeing the earlier collectives.
+    The wait is bounded, for a peer that has already died.
+    """
+    if not torch.distributed.is_initialized():
+        return
+    if torch.distributed.get_backend() == "gloo":
+        try:
+            torch.distributed.barrier(async_op=True).wait(timeout=_EXIT_BARRIER_TIMEOUT)
+        except RuntimeError as error:  # a peer exited or failed: nothing left to wait for
+            logger.warning(f"Leaving the process group without the final barrier: {error}")
+    torch.distributed.destroy_process_group()
 
 
 def all_gather_objects(value: Any) -> list:
