@@ -91,11 +91,17 @@ class Agent(AgentCore):
     def _read_state(self, path: str) -> Any:
         return checkpoint_io.load_state(path)
 
+    # On the CPU a device array is host memory already: ``np.asarray`` reads it (~2 us each) where ``device_get``
+    # schedules one copy per array (~13 us each); elsewhere ``device_get`` overlaps the transfers.
     def _fetch_many(self, values: list) -> list:
-        return [np.asarray(v, dtype=np.float64) for v in jax.device_get(values)]
+        if self.device.platform != "cpu":
+            values = jax.device_get(values)
+        return [np.asarray(v, dtype=np.float64) for v in values]
 
     def _fetch_tree(self, tree: Mapping[str, Any]) -> dict:
-        return {k: np.asarray(v) for k, v in jax.device_get(dict(tree)).items()}
+        if self.device.platform != "cpu":
+            tree = jax.device_get(dict(tree))
+        return {k: np.asarray(v) for k, v in tree.items()}
 
     # Episode statistics live where the rewards live: NumPy with the "numpy" backend (a host env; a jitted call per
     # step would cost more than the arithmetic), device arrays updated by a jitted function with the "jax" backend.
