@@ -63,7 +63,7 @@ class Agent(AgentCore):
             _materialize_lazy_layers(model, role)
 
     def _all_gather_host(self, tree: Mapping[str, Any]) -> list:
-        return distributed.all_gather_objects(dict(tree))
+        return distributed.all_gather_host(tree)
 
     def _average_gradients(self, parameters: Optional[Iterable[torch.Tensor]] = None) -> None:
         """Distributed runs: average the gradients of ``parameters`` (default: of every model) over the processes,

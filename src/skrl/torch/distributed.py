@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import atexit
 import datetime
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
+
+import numpy as np
 
 import torch
 
@@ -49,11 +51,49 @@ def _leave_process_group() -> None:
     torch.distributed.destroy_process_group()
 
 
-def all_gather_objects(value: Any) -> list:
-    """``value`` of every process, in rank order (small host objects: statistics, flags)."""
-    gathered: list = [None] * config.torch.world_size
-    torch.distributed.all_gather_object(gathered, value)
-    return gathered
+def _collective_device() -> torch.device:
+    """Where collectives' tensors live: the process's GPU for NCCL, the CPU for gloo."""
+    if torch.distributed.get_backend() == "nccl":
+        return torch.device("cuda", config.torch.local_rank)
+    return torch.device("cpu")
+
+
+def all_gather_host(tree: Mapping[str, Any]) -> list[dict]:
+    """``tree`` (a flat dict of NumPy arrays, the same keys and shapes on every process) of every process, in rank
+    order. Numbers travel as one float64 tensor (exact for the float32 and integer statistics), not as pickles."""
+    keys = sorted(tree)
+    world_size, device = config.torch.world_size, _collective_device()
+    counts = [torch.zeros(1, dtype=torch.int64, device=device) for _ in range(world_size)]
+    torch.distributed.all_gather(counts, torch.tensor([len(keys)], dtype=torch.int64, device=device))
+    if min(int(count.item()) for count in counts) == 0:  # a process without statistics yet: exchange nothing
+        return [dict(tree)] if keys else []
+    arrays = [np.asarray(tree[key]) for key in keys]
+    flat = torch.from_numpy(np.concatenate([a.reshape(-1).astype(np.float64) for a in arrays])).to(device)
+    gathered = [torch.empty_like(flat) for _ in range(world_size)]
+    torch.distributed.all_gather(gathered, flat)
+    out = []
+    for values in gathered:
+        values, process, offset = values.cpu().numpy(), {}, 0
+        for key, array in zip(keys, arrays):
+            process[key] = values[offset : offset + array.size].reshape(array.shape).astype(array.dtype)
+            offset += array.size
+        out.append(process)
+    return out
+
+
+def broadcast_tensors(tensors: Iterable[torch.Tensor], rank: int = 0) -> None:
+    """Overwrite ``tensors`` (in place) with those of process ``rank``, in one broadcast of their concatenation."""
+    tensors = list(tensors)
+    if not tensors:
+        return
+    device = _collective_device()
+    flat = torch.cat([t.detach().reshape(-1).to(device, torch.float64) for t in tensors])
+    torch.distributed.broadcast(flat, rank)
+    offset = 0
+    with torch.no_grad():
+        for tensor in tensors:
+            tensor.copy_(flat[offset : offset + tensor.numel()].view(tensor.shape))
+            offset += tensor.numel()
 
 
 def all_reduce_mean(tensor: torch.Tensor) -> torch.Tensor:

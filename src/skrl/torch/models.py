@@ -16,7 +16,7 @@ from skrl.common.errors import CheckpointFileError
 from skrl.common.spaces import unflatten_tensorized_space
 from skrl.common.state_trees import check_state_matches
 from skrl.torch.checkpoint_io import load_state, save_state
-from skrl.torch.distributed import average_gradients
+from skrl.torch.distributed import average_gradients, broadcast_tensors
 from skrl.utils.spaces.torch import flatten_tensorized_space, sample_space
 
 SpaceLike = Union[int, Sequence[int], gymnasium.Space]
@@ -193,9 +193,7 @@ class Model(torch.nn.Module):
 
     def broadcast_parameters(self, rank: int = 0) -> None:
         """Replace this process's parameters with those of process ``rank`` (distributed runs)."""
-        objects = [self.state_dict()]
-        torch.distributed.broadcast_object_list(objects, rank)
-        self.load_state_dict(objects[0])
+        broadcast_tensors(self.state_dict().values(), rank)
 
     def reduce_parameters(self) -> None:
         """Average the gradients over all processes (one all-reduce of the concatenated gradients)."""
