@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import datetime
+import sys
 from typing import Any, Iterable, Mapping
 
 import numpy as np
@@ -39,11 +40,12 @@ def _leave_process_group() -> None:
     thread is killed inside a destructor and the process aborts ("terminate called without an active exception"),
     failing a run that had finished. ``destroy_process_group`` alone does not stop gloo's threads, so a last barrier
     comes first: the caller waits for it without the GIL, so every worker can finish freeing the earlier collectives.
-    The wait is bounded, for a peer that has already died.
+    The wait is bounded, for a peer that has already died, and skipped when this process dies of an exception.
     """
     if not torch.distributed.is_initialized():
         return
-    if torch.distributed.get_backend() == "gloo":
+    failed = getattr(sys, "last_value", None) is not None  # exiting on an uncaught exception: the peers may never come
+    if torch.distributed.get_backend() == "gloo" and not failed:
         try:
             torch.distributed.barrier(async_op=True).wait(timeout=_EXIT_BARRIER_TIMEOUT)
         except RuntimeError as error:  # a peer exited or failed: nothing left to wait for
