@@ -82,3 +82,28 @@ def _stats_only(agent, rewards, terminated, truncated, t):
     from skrl.common.agent_core import AgentCore
 
     AgentCore.record_transition(agent, None, None, rewards, None, terminated, truncated, {}, t, 40)
+
+
+@pytest.mark.parametrize("max_norm", [0.5, 100.0, 0.0])
+def test_jax_clips_policy_and_value_gradients_on_their_joint_norm_as_torch(max_norm):
+    """torch PPO/A2C/RPO/AMP clip one optimizer over every trained model; JAX steps one optimizer per model, so it
+    scales every model's gradients by the same joint factor first. A large value gradient then also shrinks the
+    policy's step, on both backends alike (0 disables clipping)."""
+    from skrl.jax.ppo_functions import clip_by_joint_norm
+
+    rng = np.random.default_rng(3)
+    policy = {"w": rng.normal(size=(4, 3)).astype(np.float32), "b": rng.normal(size=3).astype(np.float32) * 0.01}
+    value = {"w": rng.normal(size=(4, 1)).astype(np.float32) * 30.0}  # the value's norm dominates
+    tensors = [torch.nn.Parameter(torch.zeros(a.shape)) for a in (policy["w"], policy["b"], value["w"])]
+    for tensor, grad in zip(tensors, (policy["w"], policy["b"], value["w"])):
+        tensor.grad = torch.as_tensor(grad.copy())
+    if max_norm > 0:
+        torch.nn.utils.clip_grad_norm_(tensors, max_norm)
+    clipped_policy, clipped_value, nothing = clip_by_joint_norm((policy, value, None), max_norm)
+    assert nothing is None
+    for tensor, got in zip(tensors, (clipped_policy["w"], clipped_policy["b"], clipped_value["w"])):
+        np.testing.assert_allclose(np.asarray(got), tensor.grad.numpy(), rtol=1e-6, atol=1e-8)
+    if max_norm == 0.5:  # clipped alone, the policy would keep a norm of 0.5; the value's share of the joint norm
+        # leaves it much less
+        policy_norm = np.sqrt(sum(np.sum(np.square(np.asarray(g))) for g in clipped_policy.values()))
+        assert policy_norm < 0.25

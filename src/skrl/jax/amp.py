@@ -17,7 +17,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from skrl.common.amp import AMP_DEFAULT_CONFIG, AMPSchedule
-from skrl.jax import distributed
 from skrl.jax.ppo import PPO
 from skrl.jax.ppo_functions import (
     LOSS_NAMES,
@@ -140,17 +139,17 @@ class AMPFunctions(PPOFunctions):
             replay = amp_states
         return {"amp_states": amp_states, "motion_states": motion, "replay_states": replay}
 
-    def gradient_step(self, state: AMPTrainState, states: jax.Array, batch: dict, key: jax.Array,
-                      layout: tuple) -> tuple:
-        """PPO's policy and value steps, then one discriminator step (gradients averaged over the processes)."""
-        new, losses = super().gradient_step(state, states, batch, key, layout)
+    def auxiliary_gradients(self, state: AMPTrainState, batch: dict) -> tuple[Any, dict]:
+        """The discriminator's gradients, clipped with the policy's and the value's (one joint norm, as on torch)."""
         amp_stats, inputs = self._discriminator_inputs(state.amp_stats, batch)
         loss, grads = jax.value_and_grad(self.discriminator_loss)(state.discriminator_params, *inputs)
-        grads = distributed.process_mean(grads, self.axis_name)
-        lr = None if self.lr_mode == "fixed" else state.learning_rate
+        return grads, {"amp_stats": amp_stats, "discriminator_loss": loss, "state": state}
+
+    def apply_auxiliary_gradients(self, new: AMPTrainState, grads: Any, extra: dict, lr: Any) -> tuple:
+        state = extra["state"]
         params, optimizer = state.discriminator_optimizer.apply_gradients(grads, state.discriminator_params, lr)
-        new = new.replace(discriminator_params=params, discriminator_optimizer=optimizer, amp_stats=amp_stats)
-        return new, {**losses, "discriminator_loss": loss}
+        new = new.replace(discriminator_params=params, discriminator_optimizer=optimizer, amp_stats=extra["amp_stats"])
+        return new, {"discriminator_loss": extra["discriminator_loss"]}
 
     def _discriminator_inputs(self, amp_stats: Any, batch: dict) -> tuple:
         """The first ``discriminator_batch_size`` rows (all when 0) of the agent, replay and motion AMP states, each

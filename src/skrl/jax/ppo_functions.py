@@ -59,6 +59,17 @@ class PPOTrainState(flax.struct.PyTreeNode):
                    state_stats=True, value_stats=True, learning_rate=False, key=True)
 
 
+def clip_by_joint_norm(grads: tuple, max_norm: float) -> tuple:
+    """Every gradient in ``grads`` scaled by ``min(1, max_norm / (norm + 1e-6))``, where ``norm`` is the global norm of
+    all of them together (torch's ``clip_grad_norm_`` over several models' parameters); unchanged when
+    ``max_norm <= 0``. Each model's own optimizer clip then never fires: its share of the norm is below ``max_norm``."""
+    if not max_norm > 0:
+        return grads
+    norm = jnp.sqrt(sum(jnp.sum(jnp.square(leaf)) for leaf in jax.tree_util.tree_leaves(grads)))
+    scale = jnp.minimum(1.0, max_norm / (norm + 1e-6))
+    return jax.tree_util.tree_map(lambda g: g * scale, grads)
+
+
 def scaler_spec(preprocessor: Any) -> Optional[tuple]:
     """Static description of a preprocessor for traced code: None (identity) or ``(clip_threshold, epsilon)``."""
     if hasattr(preprocessor, "params") and hasattr(preprocessor, "apply"):
@@ -346,7 +357,9 @@ class PPOFunctions:
 
     def gradient_step(self, state: PPOTrainState, states: jax.Array, batch: dict, key: jax.Array,
                       layout: tuple) -> tuple:
-        """Losses, gradients and one clipped Adam step for the policy and for the value model (flat parameters).
+        """Losses, gradients and one Adam step for the policy, the value model (flat parameters) and any model an
+        algorithm trains beside them (``auxiliary_gradients``), all clipped on their joint norm, as skrl's torch
+        agents clip the single optimizer over every trained model (``clip_by_joint_norm``).
 
         With ``axis_name`` the gradients and the KL are the means over the processes (the clipping sees the mean).
 
@@ -360,15 +373,29 @@ class PPOFunctions:
 
         (_, aux), policy_grads = jax.value_and_grad(policy_objective, has_aux=True)(state.policy_params)
         value_loss, value_grads = jax.value_and_grad(value_objective)(state.value_params)
+        other_grads, other = self.auxiliary_gradients(state, batch)
         if self.axis_name is not None:  # every process takes the same step: the one of the mean gradients
-            policy_grads, value_grads, kl = jax.lax.pmean((policy_grads, value_grads, aux["kl"]), self.axis_name)
+            policy_grads, value_grads, other_grads, kl = jax.lax.pmean(
+                (policy_grads, value_grads, other_grads, aux["kl"]), self.axis_name)
             aux = {**aux, "kl": kl}
+        policy_grads, value_grads, other_grads = clip_by_joint_norm((policy_grads, value_grads, other_grads),
+                                                                    self.cfg.grad_norm_clip)
         lr = None if self.lr_mode == "fixed" else state.learning_rate
         policy_params, policy_optimizer = state.policy_optimizer.apply_gradients(policy_grads, state.policy_params, lr)
         value_params, value_optimizer = state.value_optimizer.apply_gradients(value_grads, state.value_params, lr)
         new = state.replace(policy_params=policy_params, value_params=value_params, policy_optimizer=policy_optimizer,
                             value_optimizer=value_optimizer)
-        return new, {**aux, "value_loss": value_loss}
+        new, other_losses = self.apply_auxiliary_gradients(new, other_grads, other, lr)
+        return new, {**aux, "value_loss": value_loss, **other_losses}
+
+    def auxiliary_gradients(self, state: PPOTrainState, batch: dict) -> tuple[Any, dict]:
+        """Gradients of the models an algorithm trains in the same step besides the policy and the value model
+        (none for PPO), and what applying them needs."""
+        return None, {}
+
+    def apply_auxiliary_gradients(self, new: PPOTrainState, grads: Any, extra: dict, lr: Any) -> tuple:
+        """Step the models of ``auxiliary_gradients`` with their clipped ``grads``: ``(new_state, extra losses)``."""
+        return new, {}
 
     def policy_loss(self, params: Any, states: jax.Array, batch: dict, key: jax.Array) -> tuple:
         """Clipped surrogate plus entropy term (both differentiated); aux: the parts, the KL and the stddev."""
