@@ -297,6 +297,26 @@ def compare(entries: list, args: argparse.Namespace, run_one: Any, run_legacy: A
             print(line, flush=True)
 
 
+def self_running_main(script: str, entries: list, entry_class: Any, build: Any, evaluate: Any, agents: list[str]) -> None:
+    """The command line of a benchmark that runs its own skrl 1.4.3 side (``learning_misc.py``, ``learning_rnn.py``):
+    the comparison of ``entries``, or with the hidden ``--job JSON`` one torch run (made in 1.4.3's Python by
+    ``run_skrl143_script``), printed as JSON."""
+    def run_one(entry: Any, backend: str, seed: int, scale: float, torch_threads: int) -> tuple[float, float, int]:
+        return train_and_score(entry, backend, seed, scale, torch_threads, build, evaluate)
+
+    def run_legacy(python: str, entry: Any, seed: int, scale: float, torch_threads: int) -> tuple[float, float, int]:
+        return run_skrl143_script(python, os.path.abspath(script), entry, seed, scale, torch_threads)
+
+    parser = parser_with_common_options(agents)
+    parser.add_argument("--job", default="", help=argparse.SUPPRESS)  # one torch run, as JSON (the 1.4.3 side)
+    args = parser.parse_args()
+    if args.job:
+        job = json.loads(args.job)
+        print(json.dumps(run_one(entry_class(**job["entry"]), "torch", job["seed"], job["scale"], job["torch_threads"])))
+        return
+    compare(entries, args, run_one, run_legacy)
+
+
 def main() -> None:
     args = parser_with_common_options([entry.agent for entry in ENTRIES]).parse_args()
     compare(ENTRIES, args, run, run_skrl143)

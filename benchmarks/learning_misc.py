@@ -20,10 +20,8 @@ for it perturbs its mean torque by ``alpha``.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import importlib
-import json
 import os
 import sys
 from typing import Any
@@ -32,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import learning  # noqa: E402
-from learning import compare, evaluate_through_act, parser_with_common_options  # noqa: E402
+from learning import evaluate_through_act  # noqa: E402
 
 NETWORK = [{"name": "net", "input": "STATES", "layers": [64, 64], "activations": "tanh"}]
 EPSILON = 0.1  # exploration of the tabular epsilon-greedy policy
@@ -264,25 +262,8 @@ def evaluate(agent: Any, entry: Entry, backend: str) -> float:
     return evaluate_through_act(agent, entry, backend)
 
 
-def run(entry: Entry, backend: str, seed: int, scale: float, torch_threads: int) -> tuple[float, float, int]:
-    """Train ``entry`` on ``backend``; return (deterministic return, transitions/s, transitions)."""
-    return learning.train_and_score(entry, backend, seed, scale, torch_threads, build, evaluate)
-
-
-def run_skrl143(python: str, entry: Entry, seed: int, scale: float, torch_threads: int) -> tuple[float, float, int]:
-    """The same entry on skrl 1.4.3 (torch): this file with ``--job`` in that Python (NaNs where it fails)."""
-    return learning.run_skrl143_script(python, os.path.abspath(__file__), entry, seed, scale, torch_threads)
-
-
 def main() -> None:
-    parser = parser_with_common_options(sorted({entry.agent for entry in ENTRIES}))
-    parser.add_argument("--job", default="", help=argparse.SUPPRESS)  # one torch run, as JSON (the 1.4.3 side)
-    args = parser.parse_args()
-    if args.job:
-        job = json.loads(args.job)
-        print(json.dumps(run(Entry(**job["entry"]), "torch", job["seed"], job["scale"], job["torch_threads"])))
-        return
-    compare(ENTRIES, args, run, run_skrl143)
+    learning.self_running_main(__file__, ENTRIES, Entry, build, evaluate, sorted({entry.agent for entry in ENTRIES}))
 
 
 if __name__ == "__main__":

@@ -38,11 +38,9 @@ compilation and the data layer included); ``--seeds N`` as in ``learning.py``.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import dataclasses
 import importlib
-import json
 import math
 import os
 import sys
@@ -53,7 +51,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import learning  # noqa: E402
 import learning_misc  # noqa: E402
-from learning import compare, make_env, parser_with_common_options  # noqa: E402
+from learning import make_env  # noqa: E402
 
 HIDDEN = 64  # GRU units (one layer)
 HEAD = 64  # units of the MLP head after the GRU
@@ -407,25 +405,8 @@ def evaluate(agent: Any, entry: Entry, backend: str, episodes: int = 10) -> floa
     return float(totals.mean())
 
 
-def run(entry: Entry, backend: str, seed: int, scale: float, torch_threads: int) -> tuple[float, float, int]:
-    """Train ``entry`` on ``backend``; return (deterministic return, transitions/s, transitions)."""
-    return learning.train_and_score(entry, backend, seed, scale, torch_threads, build, evaluate)
-
-
-def run_skrl143(python: str, entry: Entry, seed: int, scale: float, torch_threads: int) -> tuple[float, float, int]:
-    """The same entry on skrl 1.4.3 (torch): this file with ``--job`` in that Python (NaNs where it fails)."""
-    return learning.run_skrl143_script(python, os.path.abspath(__file__), entry, seed, scale, torch_threads)
-
-
 def main() -> None:
-    parser = parser_with_common_options(list(dict.fromkeys(entry.agent for entry in ENTRIES)))
-    parser.add_argument("--job", default="", help=argparse.SUPPRESS)  # one torch run, as JSON (the 1.4.3 side)
-    args = parser.parse_args()
-    if args.job:
-        job = json.loads(args.job)
-        print(json.dumps(run(Entry(**job["entry"]), "torch", job["seed"], job["scale"], job["torch_threads"])))
-        return
-    compare(ENTRIES, args, run, run_skrl143)
+    learning.self_running_main(__file__, ENTRIES, Entry, build, evaluate, list(dict.fromkeys(entry.agent for entry in ENTRIES)))
 
 
 if __name__ == "__main__":
