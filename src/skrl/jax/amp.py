@@ -143,11 +143,10 @@ class AMPFunctions(PPOFunctions):
         """The discriminator's gradients, clipped with the policy's and the value's (one joint norm, as on torch)."""
         amp_stats, inputs = self._discriminator_inputs(state.amp_stats, batch)
         loss, grads = jax.value_and_grad(self.discriminator_loss)(state.discriminator_params, *inputs)
-        return grads, {"amp_stats": amp_stats, "discriminator_loss": loss, "state": state}
+        return grads, {"amp_stats": amp_stats, "discriminator_loss": loss}
 
     def apply_auxiliary_gradients(self, new: AMPTrainState, grads: Any, extra: dict, lr: Any) -> tuple:
-        state = extra["state"]
-        params, optimizer = state.discriminator_optimizer.apply_gradients(grads, state.discriminator_params, lr)
+        params, optimizer = new.discriminator_optimizer.apply_gradients(grads, new.discriminator_params, lr)
         new = new.replace(discriminator_params=params, discriminator_optimizer=optimizer, amp_stats=extra["amp_stats"])
         return new, {"discriminator_loss": extra["discriminator_loss"]}
 

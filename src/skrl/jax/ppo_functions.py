@@ -23,6 +23,7 @@ from typing import Any, Callable, Optional
 import flax
 import jax
 import jax.numpy as jnp
+import optax
 from jax.flatten_util import ravel_pytree
 
 from skrl.common.memory_core import split_bounds
@@ -65,7 +66,7 @@ def clip_by_joint_norm(grads: tuple, max_norm: float) -> tuple:
     ``max_norm <= 0``. Each model's own optimizer clip then never fires: its share of the norm is below ``max_norm``."""
     if not max_norm > 0:
         return grads
-    norm = jnp.sqrt(sum(jnp.sum(jnp.square(leaf)) for leaf in jax.tree_util.tree_leaves(grads)))
+    norm = optax.tree.norm(grads)
     scale = jnp.minimum(1.0, max_norm / (norm + 1e-6))
     return jax.tree_util.tree_map(lambda g: g * scale, grads)
 
