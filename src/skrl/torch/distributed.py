@@ -8,7 +8,6 @@ import sys
 from typing import Any, Iterable, Mapping
 
 import numpy as np
-
 import torch
 
 from skrl import config
@@ -83,19 +82,25 @@ def all_gather_host(tree: Mapping[str, Any]) -> list[dict]:
     return out
 
 
-def broadcast_tensors(tensors: Iterable[torch.Tensor], rank: int = 0) -> None:
-    """Overwrite ``tensors`` (in place) with those of process ``rank``, in one broadcast of their concatenation."""
-    tensors = list(tensors)
-    if not tensors:
-        return
-    device = _collective_device()
-    flat = torch.cat([t.detach().reshape(-1).to(device, torch.float64) for t in tensors])
-    torch.distributed.broadcast(flat, rank)
+def _through_concatenation(tensors: list[torch.Tensor], collective: Any, device: Any = None, dtype: Any = None) -> None:
+    """Run ``collective`` (in place) on the concatenation of ``tensors`` (moved to ``device`` and ``dtype`` when
+    given), then copy each tensor's part back: one collective for any number of tensors."""
+    flat = torch.cat([t.detach().reshape(-1).to(device or t.device, dtype or t.dtype) for t in tensors])
+    collective(flat)
     offset = 0
     with torch.no_grad():
         for tensor in tensors:
             tensor.copy_(flat[offset : offset + tensor.numel()].view(tensor.shape))
             offset += tensor.numel()
+
+
+def broadcast_tensors(tensors: Iterable[torch.Tensor], rank: int = 0) -> None:
+    """Overwrite ``tensors`` (in place) with those of process ``rank``, in one broadcast (float64: integer buffers
+    travel exactly too)."""
+    tensors = list(tensors)
+    if tensors:
+        _through_concatenation(tensors, lambda flat: torch.distributed.broadcast(flat, rank), _collective_device(),
+                               torch.float64)
 
 
 def all_reduce_mean(tensor: torch.Tensor) -> torch.Tensor:
@@ -108,10 +113,5 @@ def average_gradients(parameters: Iterable[torch.Tensor]) -> None:
     """Replace the gradients of ``parameters`` by their mean over every process, in one all-reduce of their
     concatenation (parameters without a gradient are left out: the same ones on every process)."""
     grads = [p.grad for p in parameters if p.grad is not None]
-    if not grads:
-        return
-    flat = all_reduce_mean(torch.cat([g.reshape(-1) for g in grads]))
-    offset = 0
-    for grad in grads:
-        grad.copy_(flat[offset : offset + grad.numel()].view_as(grad))
-        offset += grad.numel()
+    if grads:
+        _through_concatenation(grads, all_reduce_mean)
