@@ -52,11 +52,19 @@ def standardize(
     Forward: ``clip((x - mean) / (sqrt(var) + epsilon), -clip_threshold, clip_threshold)``.
     Inverse: ``sqrt(var) * clip(x, -clip_threshold, clip_threshold) + mean`` (no epsilon, output not clipped).
     """
-    mean, variance = statistics["running_mean"], statistics["running_variance"]
+    return standardize_with_std(xp, statistics["running_mean"], xp.sqrt(statistics["running_variance"]), x,
+                                inverse=inverse, clip_threshold=clip_threshold, epsilon=epsilon)
+
+
+def standardize_with_std(
+    xp: Any, mean: Any, std: Any, x: Any, *, inverse: bool = False, clip_threshold: float = 5.0, epsilon: float = 1e-8
+) -> Any:
+    """``standardize`` given the standard deviation ``sqrt(running_variance)`` (which a caller may keep between
+    calls while the statistics do not change)."""
     check_feature_dimension(tuple(x.shape), mean.shape[-1])
     if inverse:
-        return xp.sqrt(variance) * xp.clip(x, -clip_threshold, clip_threshold) + mean
-    return xp.clip((x - mean) / (xp.sqrt(variance) + epsilon), -clip_threshold, clip_threshold)
+        return std * xp.clip(x, -clip_threshold, clip_threshold) + mean
+    return xp.clip((x - mean) / (std + epsilon), -clip_threshold, clip_threshold)
 
 
 def feature_count(size: Any) -> int:

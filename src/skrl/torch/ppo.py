@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from skrl.common.ppo import PPOSchedule
 from skrl.torch.agent_base import Agent
+from skrl.torch.mixins import CategoricalMixin, MultiCategoricalMixin
 
 
 def compute_gae(rewards: torch.Tensor, dones: torch.Tensor, values: torch.Tensor, next_values: torch.Tensor,
@@ -173,6 +174,8 @@ class PPO(PPOSchedule, Agent):
 
     def _ppo_stddev(self) -> torch.Tensor:
         """The policy's mean standard deviation at its last call (NaN for a policy without a distribution)."""
+        if isinstance(self.policy, (CategoricalMixin, MultiCategoricalMixin)):
+            return self._nan  # what a Categorical's stddev is, without building the distribution
         distribution = self.policy.distribution(role="policy") if hasattr(self.policy, "distribution") else None
         return distribution.stddev.mean().detach() if distribution is not None else self._nan
 

@@ -54,8 +54,21 @@ class RunningStandardScaler(nn.Module):
                 updated = running_stats.update_statistics(torch, self._statistics(), x.detach())
                 for key, value in updated.items():
                     getattr(self, key).copy_(value)
+        mean, std = self._float_moments()
         with torch.no_grad() if no_grad else contextlib.nullcontext():
-            statistics = {key: value.float() for key, value in self._statistics().items()}
-            return running_stats.standardize(
-                torch, statistics, x, inverse=inverse, clip_threshold=self.clip_threshold, epsilon=self.epsilon
+            return running_stats.standardize_with_std(
+                torch, mean, std, x, inverse=inverse, clip_threshold=self.clip_threshold, epsilon=self.epsilon
             )
+
+    def _float_moments(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """float32 ``(mean, sqrt(variance))``, recomputed only after the buffers change (updated or loaded in place,
+        which bumps their version, or replaced, e.g. by ``to``): acting then costs three operations instead of eight."""
+        buffers = (self.running_mean, self.running_variance)
+        versions = tuple(buffer._version for buffer in buffers)
+        cached = self.__dict__.get("_moments")
+        if cached is None or cached[0] != versions or any(a is not b for a, b in zip(cached[1], buffers)):
+            with torch.inference_mode(False), torch.no_grad():  # usable later with autograd, also if made in act
+                moments = (buffers[0].float().clone(), torch.sqrt(buffers[1].float()))
+            cached = (versions, buffers, moments)
+            self.__dict__["_moments"] = cached
+        return cached[2]
