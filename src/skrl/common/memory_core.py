@@ -339,9 +339,10 @@ class MemoryCore:
     def sample_by_index(self, names: Sequence[str], indexes: Any, mini_batches: int = 1) -> list[list[Any]]:
         """The rows ``indexes`` of each tensor in ``names``, as ``mini_batches`` lists (contiguous parts of ``indexes``)."""
         views = [self._flat(self.get_tensor_by_name(name)) for name in names]
-        if mini_batches == 1:
-            return [[view[indexes] for view in views]]
-        return [[view[indexes[start:stop]] for view in views] for start, stop in split_bounds(len(indexes), mini_batches)]
+        parts = [indexes] if mini_batches == 1 else \
+            [indexes[start:stop] for start, stop in split_bounds(len(indexes), mini_batches)]
+        parts = [self._indexes(part) if isinstance(part, np.ndarray) else part for part in parts]  # converted once
+        return [[view[part] for view in views] for part in parts]
 
     def sample_all(self, names: Sequence[str], mini_batches: int = 1, sequence_length: int = 1) -> list[list[Any]]:
         """All ``memory_size * num_envs`` rows of ``names``, in ``mini_batches`` contiguous parts (none dropped).

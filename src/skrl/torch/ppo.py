@@ -16,14 +16,23 @@ from skrl.torch.mixins import CategoricalMixin, MultiCategoricalMixin
 
 def compute_gae(rewards: torch.Tensor, dones: torch.Tensor, values: torch.Tensor, next_values: torch.Tensor,
                 discount_factor: float, lambda_coefficient: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Returns and normalised advantages over a ``(T, N, 1)`` rollout (population std, so one sample is no NaN)."""
-    advantage = torch.zeros_like(rewards[0])
-    advantages = torch.zeros_like(rewards)
-    not_dones = dones.logical_not().float()
-    for i in reversed(range(rewards.shape[0])):
-        next_value = values[i + 1] if i < rewards.shape[0] - 1 else next_values
-        advantage = rewards[i] - values[i] + discount_factor * not_dones[i] * (next_value + lambda_coefficient * advantage)
-        advantages[i] = advantage
+    """Returns and normalised advantages over a ``(T, N, 1)`` rollout (population std, so one sample is no NaN).
+
+    The reverse recursion runs one step at a time; on the CPU it runs in NumPy over the same memory (the same
+    float32 operations in the same order, at a third of the cost of a torch call per operation).
+    """
+    with torch.no_grad():
+        advantages = torch.zeros_like(rewards)
+        following = torch.cat([values[1:], next_values.reshape(1, *values.shape[1:]).to(values.dtype)])
+        reward_minus_value = rewards - values
+        discounted_not_dones = discount_factor * dones.logical_not().float()
+        on_cpu = advantages.device.type == "cpu"
+        xp_rows = [t.numpy() if on_cpu else t for t in (reward_minus_value, discounted_not_dones, following, advantages)]
+        rmv, dnd, nxt, out = xp_rows
+        advantage = out[0] * 0
+        for i in reversed(range(rewards.shape[0])):
+            advantage = rmv[i] + dnd[i] * (nxt[i] + lambda_coefficient * advantage)
+            out[i] = advantage
     return advantages + values, normalize_advantages(advantages)
 
 
