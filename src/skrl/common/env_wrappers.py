@@ -197,12 +197,20 @@ class _EnvWrapperCore:
 
     def _flatten(self, space: Any, x: Any) -> Any:
         """An env observation or state (of any framework) as a flattened ``(num_envs, size)`` backend array."""
-        if isinstance(x, np.ndarray) and space_kind(space) in _SINGLE_LEAF_KINDS:
-            # a NumPy leaf: cast and reshaped on the host, then one transfer (no operations on device arrays)
-            host = self._host_spaces.flatten_tensorized_space(self._host_spaces.tensorize_space(space, x))
+        host = self._host_flat(space, x)
+        if host is not None:
             return self._ops.from_numpy(host, self.device)
         tensorized = self._spaces.tensorize_space(space, self._adopt_foreign(x), device=self.device)
         return self._spaces.flatten_tensorized_space(tensorized)
+
+    def _host_flat(self, space: Any, x: Any) -> Optional[np.ndarray]:
+        """A NumPy leaf observation cast and reshaped on the host (then transferred once); None for anything else."""
+        if isinstance(x, np.ndarray) and space_kind(space) in _SINGLE_LEAF_KINDS:
+            return self._host_spaces.flatten_tensorized_space(self._host_spaces.tensorize_space(space, x))
+        return None
+
+    def _host_column(self, values: Any, dtype: Any) -> np.ndarray:
+        return np.asarray(values, dtype=dtype).reshape(self.num_envs, -1)
 
     def _env_actions(self, space: Any, actions: Any, squeeze: bool) -> Any:
         """Flattened agent actions as what a NumPy env takes (untensorized; squeezed for a single env)."""
@@ -219,7 +227,7 @@ class _EnvWrapperCore:
 
     def _column(self, values: Any, dtype: Any) -> Any:
         """Host rewards or flags as a ``(num_envs, 1)`` backend array of ``dtype``."""
-        return self._ops.from_numpy(np.asarray(values, dtype=dtype).reshape(self.num_envs, -1), self.device)
+        return self._ops.from_numpy(self._host_column(values, dtype), self.device)
 
     def _abstract(self, method: str) -> NotImplementedError:
         return NotImplementedError(f"{type(self).__name__} does not implement `{method}`")

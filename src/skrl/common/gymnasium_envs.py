@@ -116,14 +116,15 @@ class GymnasiumWrapperBase(WrapperBase):
         observations, reward, terminated, truncated, info = self._env_step(self._actions_for_env(actions))
         if self._reset_finished_envs:
             observations, info = self._reset_finished(observations, terminated, truncated, info)
-        observations = self._observations(observations)
-        outputs = (
-            observations,
-            self._column(reward, np.float32),
-            self._column(terminated, np.bool_),
-            self._column(truncated, np.bool_),
-            info,
-        )
+        columns = [self._host_column(reward, np.float32), self._host_column(terminated, np.bool_),
+                   self._host_column(truncated, np.bool_)]
+        host_observations = self._host_flat(self.observation_space, observations)
+        if host_observations is not None:  # everything reaches the device in one transfer
+            observations, *columns = self._ops.from_numpy_many([host_observations, *columns], self.device)
+        else:
+            observations = self._observations(observations)
+            columns = self._ops.from_numpy_many(columns, self.device)
+        outputs = (observations, *columns, info)
         if self._vectorized:
             self._observation, self._info = observations, info
         return outputs

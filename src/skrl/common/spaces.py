@@ -57,6 +57,9 @@ class SpaceArrayOps(Protocol):
     def from_numpy(self, x: np.ndarray, device: Any = None) -> Any:
         """A new output array with the data of ``x`` on ``device`` (None: the default device)."""
 
+    def from_numpy_many(self, xs: Sequence[np.ndarray], device: Any = None) -> list:
+        """``from_numpy`` of each array (a backend may transfer them all at once)."""
+
     def to_numpy(self, x: Any) -> np.ndarray:
         """The data of a framework array as a NumPy array on the host."""
 
@@ -191,6 +194,9 @@ class HostArrayOps:
 
     def from_numpy(self, x: np.ndarray, device: Any = None) -> np.ndarray:
         return x
+
+    def from_numpy_many(self, xs: Sequence[np.ndarray], device: Any = None) -> list:
+        return list(xs)
 
     def to_numpy(self, x: Any) -> np.ndarray:
         return np.asarray(x)

@@ -50,8 +50,12 @@ class JaxArrayOps:
     def from_numpy(self, x: np.ndarray, device: Any = None) -> Any:
         return _transfer_to(self.parse_device(device))(x) if self.use_jax else x
 
+    def from_numpy_many(self, xs: Sequence[np.ndarray], device: Any = None) -> list:
+        """One jitted transfer for every array (an env step's observations, rewards and flags: ~6 us, not ~6 each)."""
+        return list(_transfer_to(self.parse_device(device))(tuple(xs))) if self.use_jax else list(xs)
+
     def to_numpy(self, x: jax.Array) -> np.ndarray:
-        return np.asarray(jax.device_get(x))
+        return np.asarray(x)  # one array: a blocking read (on the CPU, of memory already on the host)
 
     def concatenate(self, xs: Sequence[Any]) -> Any:
         return jnp.concatenate(list(xs), axis=-1) if self.use_jax else np.concatenate(list(xs), axis=-1)

@@ -37,6 +37,9 @@ class TorchArrayOps:
         device = self.parse_device(device)
         return tensor if device.type == "cpu" else tensor.to(device)
 
+    def from_numpy_many(self, xs: Sequence[np.ndarray], device: Any = None) -> list:
+        return [self.from_numpy(x, device) for x in xs]
+
     def to_numpy(self, x: torch.Tensor) -> np.ndarray:
         x = x.detach()
         if x.dtype == torch.bfloat16:
