@@ -103,11 +103,13 @@ def test_padded_blocks_under_jit_ignore_the_padding():
     assert not math.isinf(scalars["Reward / Instantaneous reward (min)"])
 
 
-@pytest.mark.parametrize(("backend", "stats_backend"), [("torch", None), ("jax", "numpy"), ("jax", "jax")])
+@pytest.mark.parametrize(("backend", "stats_backend"),
+                         [("torch", None), ("jax", "numpy"), ("jax", "jax"), ("jax", "jax-device")])
 def test_agent_statistics_over_many_blocks_with_reused_reward_buffers(backend, stats_backend, tmp_path):
     """An agent folds its steps in blocks: over 120 steps (several blocks, writes mid-block) the written totals are
     the per-episode reference, even when the env overwrites one reward/done buffer in place every step (Isaac Lab
-    does), and with either JAX statistics location."""
+    does), and with either JAX statistics location (host NumPy on the CPU; "jax-device": the jitted device fold
+    that an accelerator uses, forced here on the CPU)."""
     from builders import make_ppo, read_events, wrapped_gym_env
 
     from skrl import config
@@ -115,14 +117,19 @@ def test_agent_statistics_over_many_blocks_with_reused_reward_buffers(backend, s
 
     previous = config.jax.backend if backend == "jax" else None
     if backend == "jax":
-        config.jax.backend = stats_backend
+        config.jax.backend = "jax" if stats_backend == "jax-device" else stats_backend
     try:
         rewards, done = _data(seed=7)
         env = wrapped_gym_env(backend, "Pendulum-v1", num_envs=NUM_ENVS)
         agent = make_ppo(backend, env, {"rollouts": 10**6, "experiment": {
             "directory": str(tmp_path), "experiment_name": "run", "write_interval": 40, "checkpoint_interval": 0}},
             memory_size=4)
+        if stats_backend == "jax-device":
+            agent._stats_on_device = lambda: True
+            agent._pending_steps = agent._new_pending_steps()
         agent.init(trainer_cfg={"timesteps": STEPS})
+        if stats_backend == "jax-device":
+            assert isinstance(agent._pending_steps, list)  # device snapshots, folded by the jitted block fold
         if backend == "torch":
             import torch
 
