@@ -27,9 +27,9 @@ def compute_gae(rewards: torch.Tensor, dones: torch.Tensor, values: torch.Tensor
         reward_minus_value = rewards - values
         discounted_not_dones = discount_factor * dones.logical_not().float()
         on_cpu = advantages.device.type == "cpu"
-        xp_rows = [t.numpy() if on_cpu else t for t in (reward_minus_value, discounted_not_dones, following, advantages)]
-        rmv, dnd, nxt, out = xp_rows
-        advantage = out[0] * 0
+        rmv, dnd, nxt, out = (t.numpy() if on_cpu else t
+                              for t in (reward_minus_value, discounted_not_dones, following, advantages))
+        advantage = 0.0
         for i in reversed(range(rewards.shape[0])):
             advantage = rmv[i] + dnd[i] * (nxt[i] + lambda_coefficient * advantage)
             out[i] = advantage
