@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from skrl.common.ppo import PPOSchedule
 from skrl.torch.agent_base import Agent
+from skrl.torch.gradients import FlatGradients
 from skrl.torch.mixins import CategoricalMixin, MultiCategoricalMixin
 
 
@@ -61,6 +62,7 @@ class PPO(PPOSchedule, Agent):
         self._parameters = list(itertools.chain.from_iterable(model.parameters() for model in unique))
         fused = self._device_type in ("cpu", "cuda")  # one kernel for every parameter instead of a few per tensor
         self.optimizer = torch.optim.Adam(self._parameters, lr=self._learning_rate, fused=fused or None)
+        self._gradients = FlatGradients(self._parameters)
         scheduler = self.cfg["learning_rate_scheduler"]
         if scheduler:
             self.scheduler = scheduler(self.optimizer, **self.cfg["learning_rate_scheduler_kwargs"])
@@ -172,12 +174,12 @@ class PPO(PPOSchedule, Agent):
 
     def _ppo_step(self, loss: torch.Tensor) -> None:
         """One optimizer step on ``loss``: backward (scaled), gradients averaged over processes, joint norm clip."""
-        self.optimizer.zero_grad()
+        self._gradients.zero_()
         self.scaler.scale(loss).backward()
         self._average_gradients()
         if self._ppo.grad_norm_clip > 0:
             self.scaler.unscale_(self.optimizer)
-            torch.nn.utils.clip_grad_norm_(self._parameters, self._ppo.grad_norm_clip, foreach=True)
+            self._gradients.clip_norm_(self._ppo.grad_norm_clip)
         self.scaler.step(self.optimizer)
         self.scaler.update()
 
