@@ -265,3 +265,27 @@ def test_torch_entropy_output_only_with_gradients():
     assert "entropy" not in outputs and model.get_entropy().shape == (BATCH,)
     _, _, outputs = model.act({"states": states})
     assert outputs["entropy"].shape == (BATCH,) and outputs["entropy"].requires_grad
+
+
+def test_categorical_samples_follow_the_policy_probabilities(backend):
+    h = harness(backend)
+    observation_space, action_space = spaces("discrete")
+    model = h.instantiators.categorical_model(observation_space, action_space, network=NETWORK, output="ACTIONS")
+    model.init_state_dict("policy")
+    draws = 40_000
+    states = np.repeat(np.random.default_rng(0).random((1, 4), dtype=np.float32) * 4, draws, axis=0)
+    actions, _, outputs = h.act(model, {"states": states})
+    logits = outputs["net_output"][0].astype(np.float64)
+    probabilities = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    frequencies = np.bincount(actions.reshape(-1), minlength=4) / draws
+    np.testing.assert_allclose(frequencies, probabilities, atol=4 * np.sqrt(0.25 / draws))
+
+
+def test_torch_categorical_never_draws_a_masked_action():
+    import torch
+
+    from skrl.torch.mixins import _sample_categorical
+
+    logits = torch.log_softmax(torch.tensor([[0.0, -float("inf"), 2.0, -float("inf")]]), -1).expand(20_000, 4)
+    drawn = set(_sample_categorical(logits).reshape(-1).tolist())
+    assert drawn == {0, 2}

@@ -121,10 +121,11 @@ def _normalized_logits(net_output: torch.Tensor, unnormalized_log_prob: bool) ->
 
 
 def _sample_categorical(logits: torch.Tensor) -> torch.Tensor:
-    """One index per row, ``(B, 1)``, drawn with probabilities ``exp(logits)`` (Gumbel-max: the argmax of the
-    log-probabilities plus Gumbel noise; ``-inf`` entries are never drawn)."""
-    uniform = torch.rand(logits.shape, dtype=logits.dtype, device=logits.device).clamp_(min=torch.finfo(logits.dtype).tiny)
-    return torch.argmax(logits.detach() - torch.log(-torch.log(uniform)), dim=-1, keepdim=True)
+    """One index per row, ``(B, 1)``, drawn with probabilities ``exp(logits)``: the argmax of the log-probabilities
+    minus the logs of standard exponential draws (an exponential race, the same law as Gumbel-max in half the ops;
+    ``-inf`` entries are never drawn, and a draw of 0 is raised to the smallest normal float)."""
+    race = torch.empty_like(logits).exponential_().clamp_(min=torch.finfo(logits.dtype).tiny).log_()
+    return torch.argmax(logits.detach() - race, dim=-1, keepdim=True)
 
 
 class CategoricalMixin(CategoricalMixinBase, _TorchMixinState):

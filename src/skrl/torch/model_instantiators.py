@@ -12,6 +12,7 @@ from typing import Any, Mapping, Sequence
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.modules import module as _module_hooks
 
 from skrl.common import _model_expressions as expressions
 from skrl.common._instantiator_functions import ModelInstantiators
@@ -79,6 +80,30 @@ def _recipe(spec: LayerSpec) -> tuple[str, dict]:
     return "Flatten", options
 
 
+class LayerChain(nn.Sequential):
+    """``nn.Sequential`` (same state dict, same printout) that calls its layers' ``forward`` directly.
+
+    ``nn.Module.__call__`` costs about a microsecond per layer, a fifth of a small MLP's forward pass on the CPU
+    (about 5 us per act of a 64x64 network). When any hook (global or on a layer), tracing or a compiled layer is
+    present, every layer goes through ``__call__`` as usual.
+    """
+
+    def _get_name(self) -> str:
+        return "Sequential"
+
+    def forward(self, input: Any) -> Any:  # noqa: A002 (nn.Sequential's argument name)
+        layers = self._modules.values()
+        if (_module_hooks._global_forward_pre_hooks or _module_hooks._global_forward_hooks
+                or _module_hooks._global_backward_pre_hooks or _module_hooks._global_backward_hooks
+                or torch._C._get_tracing_state()
+                or any(layer._forward_pre_hooks or layer._forward_hooks or layer._backward_pre_hooks
+                       or layer._backward_hooks or layer._compiled_call_impl is not None for layer in layers)):
+            return super().forward(input)
+        for layer in layers:
+            input = layer.forward(input)
+        return input
+
+
 def build_module(spec: LayerSpec, num_observations: int, num_actions: int) -> nn.Module:
     name, kwargs = _recipe(spec)
     return getattr(nn, name)(**resolve_kwargs(kwargs, num_observations, num_actions))
@@ -112,7 +137,7 @@ class _InstantiatedModel(Model):
         Model.__init__(self, observation_space, action_space, device)
         for mixin in self._blueprint.mixins:
             MIXINS[mixin.name].__init__(self, **mixin.options, role=mixin.role)
-        build_network(self, self._blueprint.definition, lambda modules: nn.Sequential(*modules), build_module,
+        build_network(self, self._blueprint.definition, lambda modules: LayerChain(*modules), build_module,
                       _log_std_parameter)
         self._shared_output = None
 
