@@ -19,7 +19,7 @@ import tqdm
 
 from skrl._logging import logger
 from skrl.common.jitted_schedule import Chunk, plan_chunks
-from skrl.common.tracking import episode_statistics_init, episode_statistics_update
+from skrl.common.tracking import episode_statistics_init, episode_statistics_update_block
 from skrl.jax import distributed
 from skrl.jax.native_envs import functional_env
 from skrl.jax.ppo_functions import PPOTrainState
@@ -98,7 +98,10 @@ class JittedLoop:
 
     def _iteration(self, carry: dict, first: jax.Array) -> dict:
         """``rollouts`` env steps from the 0-based timestep ``first``, then (training) one update."""
-        carry, rollout = jax.lax.scan(self._step, carry, first + jnp.arange(self.rollouts))
+        carry, (rollout, (rewards, done)) = jax.lax.scan(self._step, carry, first + jnp.arange(self.rollouts))
+        # the episode statistics of the whole rollout at once: cheaper than per step, and a per-step reduction fused
+        # with the env step and the policy's sampling can stall XLA's CPU code generation (seen with Pendulum-v1)
+        carry = {**carry, "stats": episode_statistics_update_block(jnp, carry["stats"], rewards, done)}
         if not self.training:
             return carry
         last = first + self.rollouts - 1
@@ -131,7 +134,7 @@ class JittedLoop:
         if not self.stochastic:
             actions = outputs.get("mean_actions", actions)
         env_state, next_observations, rewards, terminated, truncated = self.env.step(carry["env_state"], actions, step_key)
-        stats = episode_statistics_update(jnp, carry["stats"], rewards, jnp.logical_or(terminated, truncated))
+        tracked = (rewards, jnp.logical_or(terminated, truncated))
         if self.shaper is not None:
             rewards = self.shaper(rewards, timestep, self.timesteps)
         if self.functions.cfg.time_limit_bootstrap:
@@ -139,8 +142,8 @@ class JittedLoop:
         transition = {"states": observations, "actions": actions, "rewards": rewards, "terminated": terminated,
                       "truncated": truncated, "log_prob": log_prob, "values": values}
         carry = {**carry, "state": state.replace(key=key), "env_key": env_key, "env_state": env_state,
-                 "observations": next_observations, "stats": stats}
-        return carry, transition
+                 "observations": next_observations}
+        return carry, (transition, tracked)
 
 
 class JittedTrainerCore:
