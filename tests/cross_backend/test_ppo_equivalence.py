@@ -13,7 +13,7 @@ def torch_to_flax(state_dict):
     """Map torch instantiator parameters (``net_container.0.weight``) onto flax paths (``net_container/layers_0/kernel``)."""
     params = {}
     for name, tensor in state_dict.items():
-        value = tensor.detach().cpu().numpy()
+        value = tensor.detach().cpu().numpy().copy()  # not a view: the torch agent keeps training its tensors
         if name == "log_std_parameter":
             params[name] = value
             continue
