@@ -48,3 +48,28 @@ def test_gradients_reset_from_outside_are_reattached_not_accumulated():
     for parameter, expected in zip(model.parameters(), first):
         torch.testing.assert_close(parameter.grad, expected)  # one backward's worth, not two
     assert all(parameter.grad is view for parameter, view in zip(gradients.parameters, gradients._views))
+
+
+def test_parameters_of_several_dtypes_or_moved_after_construction():
+    model, reference = _twin_models()
+    gradients = FlatGradients(model.parameters())
+    inputs = torch.randn(8, 4)
+    model.double()  # after construction: the next zero_ rebuilds the buffer in float64
+    reference.double()
+    model[2].float()  # and now two dtypes: the plain per-tensor path
+    reference[2].float()
+    for step in range(2):
+        gradients.zero_()
+        model[2](model[1](model[0](inputs.double())).float()).sum().backward()
+        norm = gradients.clip_norm_(0.1)
+        for parameter in reference.parameters():
+            parameter.grad = None
+        reference[2](reference[1](reference[0](inputs.double())).float()).sum().backward()
+        expected = torch.nn.utils.clip_grad_norm_(list(reference.parameters()), 0.1)
+        torch.testing.assert_close(norm.double(), expected.double())
+        for ours, theirs in zip(model.parameters(), reference.parameters()):
+            torch.testing.assert_close(ours.grad, theirs.grad)
+    model.float()
+    gradients.zero_()
+    model(inputs).sum().backward()
+    assert gradients._buffer is not None and gradients._buffer.dtype == torch.float32

@@ -26,13 +26,21 @@ class FlatGradients:
         self.parameters = [p for p in parameters if p.requires_grad]
         self._buffer: Optional[torch.Tensor] = None
         self._views: list[torch.Tensor] = []
-        kinds = {(p.device, p.dtype) for p in self.parameters}
-        self._flat = len(kinds) == 1
+        self._flat = self._one_kind()
+
+    def _one_kind(self) -> bool:
+        return len({(p.device, p.dtype) for p in self.parameters}) == 1
 
     def _attached(self) -> bool:
         return self._buffer is not None and all(p.grad is view for p, view in zip(self.parameters, self._views))
 
     def _attach(self) -> None:
+        self._flat = self._one_kind()  # the models may have moved since (``model.to(...)``)
+        if not self._flat:
+            self._buffer, self._views = None, []
+            for parameter in self.parameters:
+                parameter.grad = None
+            return
         first = self.parameters[0]
         self._buffer = torch.zeros(sum(p.numel() for p in self.parameters), device=first.device, dtype=first.dtype)
         self._views, offset = [], 0
@@ -44,13 +52,10 @@ class FlatGradients:
 
     def zero_(self) -> None:
         """Zero every gradient before a backward pass (which then accumulates into the buffer)."""
-        if not self._flat:
-            for parameter in self.parameters:
-                parameter.grad = None
-        elif self._attached():
+        if self._attached():
             self._buffer.zero_()
         else:
-            self._attach()
+            self._attach()  # (re)builds the buffer, or clears the gradients when the parameters differ in kind
 
     def clip_norm_(self, max_norm: float) -> torch.Tensor:
         """Scale the gradients so that their joint L2 norm is at most ``max_norm``; returns the norm before."""
