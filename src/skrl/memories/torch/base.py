@@ -36,11 +36,16 @@ class Memory(MemoryCore):
         return torch.as_tensor(np.asarray(values), dtype=like.dtype, device=like.device)
 
     def add_samples(self, **tensors: Any) -> None:
+        if not torch.is_grad_enabled():  # the trainers' loops run under no_grad already
+            super().add_samples(**tensors)
+            return
         with torch.no_grad():  # once for every tensor written (entering it costs about as much as a row write)
             super().add_samples(**tensors)
 
     def _write(self, name: str, index: Index, values: Any) -> None:
         tensor = self.tensors[name]
+        if type(index) is tuple and len(index) == 1:
+            index = index[0]  # a row: an int index is a third cheaper than a 1-tuple in torch's indexing
         if torch.is_grad_enabled():
             with torch.no_grad():
                 tensor[index] = self._as_tensor(values, tensor)
