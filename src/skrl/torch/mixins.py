@@ -131,8 +131,8 @@ def _sample_categorical(logits: torch.Tensor) -> torch.Tensor:
 class CategoricalMixin(CategoricalMixinBase, _TorchMixinState):
     """Categorical policy over a Discrete action space: ``compute`` returns ``(net_output (B, n), outputs)``.
 
-    ``act`` normalises, samples (Gumbel-max) and scores without building ``torch.distributions.Categorical``
-    (~90 us a call on the CPU); ``distribution()`` builds it on demand.
+    ``act`` normalises, samples (an exponential race) and scores without building
+    ``torch.distributions.Categorical`` (~90 us a call on the CPU); ``distribution()`` builds it on demand.
     """
 
     def act(self, inputs: Mapping[str, Any], role: str = "") -> tuple[torch.Tensor, torch.Tensor, dict]:
